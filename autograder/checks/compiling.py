@@ -1,0 +1,105 @@
+"""Check for lesson 04's ``compile_model``: loss, from_logits, optimizer, learning rate and metrics.
+
+Reads ``model.get_compile_config()`` (captured by :func:`autograder.describe.describe_compile`); the
+model is never re-compiled.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from autograder.checks.verdict import verdict
+from autograder.results import CheckResult
+from autograder.spec import SPEC, Spec
+
+ACCURACY_NAMES = {"accuracy", "acc", "sparse_categorical_accuracy"}
+
+
+def snake_case(name: str) -> str:
+    """'SparseCategoricalCrossentropy' -> 'sparse_categorical_crossentropy'."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def loss_settings(loss) -> tuple[str | None, bool]:
+    """The loss's name in snake case and its from_logits, from a compile config's ``loss`` entry."""
+    if isinstance(loss, str):
+        return snake_case(loss) if loss[:1].isupper() else loss, False
+    if isinstance(loss, dict):
+        config = loss.get("config")
+        if isinstance(config, dict):
+            return snake_case(loss.get("class_name", "")), bool(config.get("from_logits", False))
+        if isinstance(config, str):  # a plain function such as keras.losses.sparse_categorical_crossentropy
+            return config, False
+    return None, False
+
+
+def metric_names(metrics) -> list[str]:
+    """Names of the metrics in a compile config's ``metrics`` entry."""
+    names = []
+    for metric in metrics or []:
+        if isinstance(metric, str):
+            names.append(metric)
+        elif isinstance(metric, dict):
+            config = metric.get("config")
+            names.append(config.get("name") if isinstance(config, dict) else str(config))
+        elif isinstance(metric, list | tuple):
+            names += metric_names(metric)
+    return names
+
+
+def check_compile_model(description: dict, *, spec: Spec = SPEC) -> CheckResult:
+    """Checks how ``compile_model(model)`` compiled a freshly built model.
+
+    Args:
+        description: ``describe_compile(model)`` after ``compile_model(model)``.
+        spec: The course spec.
+    """
+    if not description["compiled"]:
+        return verdict(
+            "compile_model", ["compile_model(model) left the model uncompiled; expected it to call model.compile(...)."],
+            success="", hints=["Call model.compile(loss=..., optimizer=..., metrics=...) inside compile_model."], spec=spec,
+        )
+    config = description["config"]
+    problems: list[str] = []
+    hints: list[str] = []
+    wanted_loss = snake_case(spec.compile.loss)
+    loss, from_logits = loss_settings(config.get("loss"))
+    if loss != wanted_loss:
+        problems.append(f"Your loss is {loss or config.get('loss')!r}; the spec asks for {spec.compile.loss} ({wanted_loss}).")
+        if loss == "categorical_crossentropy":
+            hints.append("categorical_crossentropy expects one-hot labels, but y holds integer labels 0-9: "
+                         "SparseCategoricalCrossentropy takes the integers as they are.")
+    output = description["output_activation"]
+    if from_logits != spec.compile.from_logits:
+        if from_logits and output == "softmax":
+            problems.append("Your output layer applies softmax and your loss has from_logits=True, so softmax is applied twice; "
+                            "the spec pairs a softmax output with from_logits=False.")
+            hints.append("from_logits=True means 'these outputs are raw scores, apply softmax for me'. "
+                         "Your outputs are already probabilities: use from_logits=False.")
+        else:
+            problems.append(f"Your loss has from_logits={from_logits}; the spec asks for from_logits={spec.compile.from_logits}.")
+    if output == "sigmoid":
+        problems.append("Your output layer uses sigmoid; 10 mutually exclusive classes need softmax, whose probabilities sum to 1.")
+    optimizer = config.get("optimizer") or {}
+    optimizer_name = optimizer.get("class_name") if isinstance(optimizer, dict) else str(optimizer)
+    if optimizer_name != spec.compile.optimizer:
+        problems.append(f"Your optimizer is {optimizer_name}; the spec asks for {spec.compile.optimizer}.")
+    rate = (optimizer.get("config") or {}).get("learning_rate") if isinstance(optimizer, dict) else None
+    if not isinstance(rate, int | float):
+        problems.append(f"Your learning rate is {rate!r}; the spec asks for a fixed {spec.compile.learning_rate}.")
+    elif not math.isclose(rate, spec.compile.learning_rate, rel_tol=1e-6):
+        problems.append(f"Your learning rate is {rate:g}; the spec asks for {spec.compile.learning_rate:g}.")
+        hints.append(f"Pass the optimizer object: keras.optimizers.{spec.compile.optimizer}(learning_rate={spec.compile.learning_rate}).")
+    names = metric_names(config.get("metrics"))
+    for wanted in spec.compile.metrics:
+        accepted = ACCURACY_NAMES if wanted == "accuracy" else {wanted}
+        if not accepted & set(names):
+            problems.append(f"Your metrics are {names or 'none'}; the spec asks for {wanted!r} among them.")
+            hints.append(f"Add metrics=[{wanted!r}] so fit reports it for training and validation.")
+    return verdict(
+        "compile_model", problems,
+        success=f"compile_model uses {spec.compile.loss}(from_logits={spec.compile.from_logits}), "
+        f"{spec.compile.optimizer} with learning rate {spec.compile.learning_rate:g} and tracks {', '.join(spec.compile.metrics)}.",
+        hints=hints or ["Compare each argument of your model.compile(...) with the spec."], spec=spec,
+    )

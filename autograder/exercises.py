@@ -1,0 +1,169 @@
+"""The course's exercises: for each, how to observe a student's answer and which check judges it.
+
+Observing runs the student's code on the grader's inputs and turns what comes back into plain data
+(:mod:`autograder.describe`); checking compares that data with the spec (:mod:`autograder.checks`).
+The two steps are separate so that the batch grader can observe inside the student's kernel and
+check in its own process. :func:`run_check` does both, for the notebook and pytest front ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from autograder import probes, reference
+from autograder.checks.compiling import check_compile_model
+from autograder.checks.data import check_class_counts, check_flatten, check_load_data, check_take_subset
+from autograder.checks.model import check_build_model
+from autograder.checks.predictions import check_plot_predictions, check_predict_digit
+from autograder.checks.training import check_train
+from autograder.checks.verdict import errored, not_attempted
+from autograder.describe import describe_compile, describe_figure, describe_history, describe_independence, describe_model
+from autograder.results import CheckResult
+from autograder.spec import SPEC, Spec
+
+
+class NeedsEarlierLesson(Exception):
+    """What a check needs from an earlier exercise isn't there; the message says what."""
+
+
+def observe_load_data(x_train, y_train, x_test, y_test, *, spec: Spec = SPEC) -> dict:
+    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+
+
+def observe_class_counts(class_counts: Callable, *, spec: Spec = SPEC) -> dict:
+    labels = probes.class_count_labels(spec)
+    return {"labels": labels, "counts": class_counts(labels.copy())}
+
+
+def observe_flatten(flatten: Callable, *, spec: Spec = SPEC) -> dict:
+    images = probes.flatten_images(spec)
+    return {"images": images, "flat": flatten(images.copy())}
+
+
+def observe_take_subset(take_subset: Callable, *, spec: Spec = SPEC) -> dict:
+    x, y = probes.subset_arrays(3 * probes.SUBSET_N, spec)
+    default_x, default_y = probes.subset_arrays(spec.data.subset_size + 100, spec)
+    return {
+        "x": x, "y": y, "n": probes.SUBSET_N,
+        "subset": take_subset(x.copy(), y.copy(), n=probes.SUBSET_N),
+        "default_x": default_x, "default_y": default_y,
+        "default_subset": take_subset(default_x.copy(), default_y.copy()),
+    }
+
+
+def observe_build_model(build_model: Callable, *, spec: Spec = SPEC) -> dict:
+    first, second = build_model(), build_model()
+    return {"description": describe_model(first), "independence": describe_independence(first, second)}
+
+
+def observe_compile_model(compile_model: Callable, build_model: Callable, *, spec: Spec = SPEC) -> dict:
+    import keras
+
+    model = build_model()
+    returned = compile_model(model)
+    return {"description": describe_compile(returned if isinstance(returned, keras.Model) else model)}
+
+
+def observe_train(history, X: np.ndarray, y: np.ndarray, *, spec: Spec = SPEC) -> dict:
+    return {
+        "description": describe_history(history),
+        "samples": len(X),
+        "reference_val_accuracy": reference.reference_val_accuracy(X, y, spec),
+    }
+
+
+def model_with_reference_weights(build_model: Callable, spec: Spec):
+    """``build_model()``'s network holding the reference weights, so predictions are known."""
+    model = build_model()
+    try:
+        model.set_weights(reference.reference_weights(spec))
+    except Exception as error:  # noqa: BLE001 - any mismatch means the architecture differs
+        raise NeedsEarlierLesson(
+            "This check loads fixed weights into build_model()'s network, and they don't fit "
+            f"({type(error).__name__}: {error}). It needs the spec's architecture from lesson 03."
+        ) from None
+    return model
+
+
+def observe_predict_digit(predict_digit: Callable, build_model: Callable, *, spec: Spec = SPEC) -> dict:
+    model = model_with_reference_weights(build_model, spec)
+    digits, _ = probes.prediction_digits(spec=spec)
+    answers = [predict_digit(model, digit.copy()) for digit in digits]
+    return {"answers": answers, "expected_probabilities": reference.forward(reference.reference_weights(spec), digits, spec)}
+
+
+def observe_plot_predictions(plot_predictions: Callable, build_model: Callable, *, spec: Spec = SPEC) -> dict:
+    import matplotlib.pyplot as plt
+
+    model = model_with_reference_weights(build_model, spec)
+    digits, labels = probes.prediction_digits(spec=spec)
+    figure = plot_predictions(model, digits.copy(), labels.copy(), n=spec.predictions.panels, seed=spec.data.seed)
+    description = describe_figure(figure)
+    if description["is_figure"]:
+        plt.close(figure)
+    return {
+        "figure": description, "digits": digits, "labels": labels,
+        "expected_probabilities": reference.forward(reference.reference_weights(spec), digits, spec),
+    }
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One graded exercise.
+
+    Attributes:
+        check_id: Its id in the spec.
+        title: How the student knows it, e.g. ``"build_model()"``.
+        observe: Runs the student's answer on the grader's inputs; returns the check's keyword arguments.
+        check: Judges those arguments against the spec.
+    """
+
+    check_id: str
+    title: str
+    observe: Callable[..., dict]
+    check: Callable[..., CheckResult]
+
+
+EXERCISES: dict[str, Exercise] = {
+    exercise.check_id: exercise
+    for exercise in (
+        Exercise("load_data", "mnist.load_data()", observe_load_data, check_load_data),
+        Exercise("class_counts", "class_counts(y)", observe_class_counts, check_class_counts),
+        Exercise("flatten", "flatten(images)", observe_flatten, check_flatten),
+        Exercise("take_subset", "take_subset(x, y, n)", observe_take_subset, check_take_subset),
+        Exercise("build_model", "build_model()", observe_build_model, check_build_model),
+        Exercise("compile_model", "compile_model(model)", observe_compile_model, check_compile_model),
+        Exercise("train", "train(model, X, y)", observe_train, check_train),
+        Exercise("predict_digit", "predict_digit(model, image)", observe_predict_digit, check_predict_digit),
+        Exercise("plot_predictions", "plot_predictions(model, X, y, n, seed)", observe_plot_predictions, check_plot_predictions),
+    )
+}
+
+
+def run_check(check_id: str, *answers, spec: Spec = SPEC) -> CheckResult:
+    """Observes the student's answers and checks them.
+
+    Args:
+        check_id: Which exercise, e.g. ``"build_model"``.
+        *answers: What the exercise's observer takes: the student's function(s) or values.
+        spec: The course spec.
+
+    Returns:
+        The result; an unfinished exercise is *not attempted*, a crash is an *error* with its message.
+    """
+    exercise = EXERCISES[check_id]
+    try:
+        observation = exercise.observe(*answers, spec=spec)
+    except NotImplementedError:
+        return not_attempted(check_id, exercise.title, spec=spec)
+    except NeedsEarlierLesson as error:
+        return errored(check_id, str(error), "Run the lesson's set-up cell again to get the given build_model.", spec=spec)
+    except Exception as error:  # noqa: BLE001 - any crash in the student's code becomes feedback
+        return errored(
+            check_id, f"Calling {exercise.title} raised {type(error).__name__}: {error}",
+            f"Run {exercise.title} yourself in a new cell to see the full error.", spec=spec,
+        )
+    return exercise.check(**observation, spec=spec)

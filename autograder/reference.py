@@ -1,0 +1,114 @@
+"""The grader's reference: the spec's network, fixed weights for it, and a NumPy forward pass.
+
+Everything is built from the spec, so changing the spec changes the reference with it. Later
+lessons' set-up cells import what earlier lessons built from here (``build_model``,
+``compile_model``, ...), so every lesson runs on its own.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+
+import numpy as np
+
+from autograder.spec import SPEC, Spec
+
+
+def flatten(images: np.ndarray, spec: Spec = SPEC) -> np.ndarray:
+    """Turns uint8 (N, 28, 28) images into float32 (N, 784) rows scaled to [0, 1]."""
+    return images.reshape(len(images), spec.data.pixels).astype(np.float32) / spec.data.pixel_max
+
+
+def take_subset(x: np.ndarray, y: np.ndarray, n: int = SPEC.data.subset_size) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``n`` aligned (image, label) pairs."""
+    return x[:n], y[:n]
+
+
+def build_model(spec: Spec = SPEC):
+    """The spec's network: an input of 784 pixels, then the Dense layers the spec lists."""
+    import keras
+
+    return keras.Sequential(
+        [keras.Input(shape=(spec.model.input_size,))]
+        + [keras.layers.Dense(layer.units, activation=layer.activation, name=layer.name) for layer in spec.model.layers]
+    )
+
+
+def compile_model(model, spec: Spec = SPEC) -> None:
+    """Compiles ``model`` with the spec's loss, optimizer and metrics."""
+    import keras
+
+    loss = getattr(keras.losses, spec.compile.loss)(from_logits=spec.compile.from_logits)
+    optimizer = getattr(keras.optimizers, spec.compile.optimizer)(learning_rate=spec.compile.learning_rate)
+    model.compile(loss=loss, optimizer=optimizer, metrics=list(spec.compile.metrics))
+
+
+def train(model, X: np.ndarray, y: np.ndarray, spec: Spec = SPEC, verbose: int = 0):
+    """Fits ``model`` with the spec's epochs, batch size and validation split; returns the History."""
+    t = spec.training
+    return model.fit(X, y, epochs=t.epochs, batch_size=t.batch_size, validation_split=t.validation_split, verbose=verbose)
+
+
+def reference_weights(spec: Spec = SPEC) -> list[np.ndarray]:
+    """Fixed weights for the spec's network, the same on every machine.
+
+    They are random (seeded) rather than trained, scaled so that predictions are confident enough to
+    have a clear winner; the prediction checks need a known model, not a good one.
+    """
+    rng = np.random.default_rng(spec.data.seed)
+    weights, fan_in = [], spec.model.input_size
+    for layer in spec.model.layers:
+        weights.append(rng.normal(0.0, np.sqrt(6.0 / fan_in), size=(fan_in, layer.units)).astype(np.float32))
+        weights.append(rng.normal(0.0, 0.1, size=layer.units).astype(np.float32))
+        fan_in = layer.units
+    return weights
+
+
+ACTIVATIONS = {
+    "relu": lambda z: np.maximum(z, 0),
+    "linear": lambda z: z,
+    "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+    "tanh": np.tanh,
+    "softmax": lambda z: (e := np.exp(z - z.max(axis=1, keepdims=True))) / e.sum(axis=1, keepdims=True),
+}
+
+
+def forward(weights: list[np.ndarray], X: np.ndarray, spec: Spec = SPEC) -> np.ndarray:
+    """The spec's network applied to ``X`` with ``weights``, in NumPy (float64)."""
+    out = np.asarray(X, dtype=np.float64)
+    for layer, kernel, bias in zip(spec.model.layers, weights[0::2], weights[1::2], strict=True):
+        out = ACTIVATIONS[layer.activation](out @ kernel + bias)
+    return out
+
+
+def _fingerprint(*arrays: np.ndarray) -> str:
+    digest = hashlib.sha256()
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(str((array.shape, array.dtype.str)).encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=8)
+def _val_accuracy(fingerprint: str, spec: Spec, X_bytes: bytes, X_shape, y_bytes: bytes, y_dtype: str) -> float:
+    import keras
+
+    X = np.frombuffer(X_bytes, dtype=np.float32).reshape(X_shape)
+    y = np.frombuffer(y_bytes, dtype=y_dtype)
+    keras.utils.set_random_seed(spec.data.seed)
+    model = build_model(spec)
+    compile_model(model, spec)
+    history = train(model, X, y, spec)
+    return float(history.history["val_accuracy"][-1])
+
+
+def reference_val_accuracy(X: np.ndarray, y: np.ndarray, spec: Spec = SPEC) -> float:
+    """Final validation accuracy of the reference model trained on ``X``, ``y`` with the spec's seed.
+
+    Remembered per (data, spec) within a process. Resets Keras's global seed as a side effect.
+    """
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    y = np.ascontiguousarray(y)
+    return _val_accuracy(_fingerprint(X, y) + spec.fingerprint, spec, X.tobytes(), X.shape, y.tobytes(), y.dtype.str)
