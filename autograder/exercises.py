@@ -1,9 +1,15 @@
-"""The course's exercises: for each, how to observe a student's answer and which check judges it.
+"""The course's exercises: how to observe a student's answer, prepare it, and which check judges it.
 
-Observing runs the student's code on the grader's inputs and turns what comes back into plain data
-(:mod:`autograder.describe`); checking compares that data with the spec (:mod:`autograder.checks`).
-The two steps are separate so that the batch grader can observe inside the student's kernel and
-check in its own process. :func:`run_check` does both, for the notebook and pytest front ends.
+Three steps, kept apart so the batch grader can run the first in the student's kernel and the other
+two in its own process:
+
+1. **observe** runs the student's code on the grader's inputs (:mod:`autograder.probes`) and keeps
+   what came back: arrays, plain values, Keras models, and figures already read into data.
+2. **prepare** (grader side) reads the models with :mod:`autograder.describe` and computes the
+   expected values (the reference model's accuracy, the reference weights' predictions).
+3. **check** compares the two (:mod:`autograder.checks`).
+
+:func:`run_check` does all three in one process, for the notebook and pytest front ends.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from autograder.checks.training import check_train
 from autograder.checks.verdict import errored, not_attempted
 from autograder.describe import describe_compile, describe_figure, describe_history, describe_independence, describe_model
 from autograder.results import CheckResult
+from autograder.serialize import round_trip
 from autograder.spec import SPEC, Spec
 
 
@@ -30,6 +37,8 @@ class NeedsEarlierLesson(Exception):
 
 
 def observe_load_data(x_train, y_train, x_test, y_test, *, spec: Spec = SPEC) -> dict:
+    if all(array is None for array in (x_train, y_train, x_test, y_test)):
+        raise NotImplementedError("the arrays are still None")
     return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
 
 
@@ -56,7 +65,11 @@ def observe_take_subset(take_subset: Callable, *, spec: Spec = SPEC) -> dict:
 
 def observe_build_model(build_model: Callable, *, spec: Spec = SPEC) -> dict:
     first, second = build_model(), build_model()
-    return {"description": describe_model(first), "independence": describe_independence(first, second)}
+    return {"model": first, "independence": describe_independence(first, second)}
+
+
+def prepare_build_model(model, independence: dict, *, spec: Spec = SPEC) -> dict:
+    return {"description": describe_model(model), "independence": independence}
 
 
 def observe_compile_model(compile_model: Callable, build_model: Callable, *, spec: Spec = SPEC) -> dict:
@@ -64,15 +77,30 @@ def observe_compile_model(compile_model: Callable, build_model: Callable, *, spe
 
     model = build_model()
     returned = compile_model(model)
-    return {"description": describe_compile(returned if isinstance(returned, keras.Model) else model)}
+    return {"model": returned if isinstance(returned, keras.Model) else model}
 
 
-def observe_train(history, X: np.ndarray, y: np.ndarray, *, spec: Spec = SPEC) -> dict:
-    return {
-        "description": describe_history(history),
-        "samples": len(X),
-        "reference_val_accuracy": reference.reference_val_accuracy(X, y, spec),
-    }
+def prepare_compile_model(model, *, spec: Spec = SPEC) -> dict:
+    return {"description": describe_compile(model)}
+
+
+def observe_train(train: Callable, X: np.ndarray, y: np.ndarray, *, spec: Spec = SPEC) -> dict:
+    """Trains the reference network, compiled the reference way, with the student's ``train``.
+
+    Seeded the same way as :func:`autograder.reference.reference_val_accuracy`, so a right answer
+    reproduces the reference's accuracy, and a compile mistake (checked elsewhere) can't fail this.
+    """
+    import keras
+
+    keras.utils.set_random_seed(spec.data.seed)
+    model = reference.build_model(spec)
+    reference.compile_model(model, spec)
+    history = train(model, X, y)
+    return {"history": describe_history(history), "X": np.asarray(X), "y": np.asarray(y)}
+
+
+def prepare_train(history: dict, X: np.ndarray, y: np.ndarray, *, spec: Spec = SPEC) -> dict:
+    return {"description": history, "samples": len(X), "reference_val_accuracy": reference.reference_val_accuracy(X, y, spec)}
 
 
 def model_with_reference_weights(build_model: Callable, spec: Spec):
@@ -91,7 +119,11 @@ def model_with_reference_weights(build_model: Callable, spec: Spec):
 def observe_predict_digit(predict_digit: Callable, build_model: Callable, *, spec: Spec = SPEC) -> dict:
     model = model_with_reference_weights(build_model, spec)
     digits, _ = probes.prediction_digits(spec=spec)
-    answers = [predict_digit(model, digit.copy()) for digit in digits]
+    return {"answers": [predict_digit(model, digit.copy()) for digit in digits]}
+
+
+def prepare_predict_digit(answers: list, *, spec: Spec = SPEC) -> dict:
+    digits, _ = probes.prediction_digits(spec=spec)
     return {"answers": answers, "expected_probabilities": reference.forward(reference.reference_weights(spec), digits, spec)}
 
 
@@ -104,10 +136,20 @@ def observe_plot_predictions(plot_predictions: Callable, build_model: Callable, 
     description = describe_figure(figure)
     if description["is_figure"]:
         plt.close(figure)
+    return {"figure": description}
+
+
+def prepare_plot_predictions(figure: dict, *, spec: Spec = SPEC) -> dict:
+    digits, labels = probes.prediction_digits(spec=spec)
     return {
-        "figure": description, "digits": digits, "labels": labels,
+        "figure": figure, "digits": digits, "labels": labels,
         "expected_probabilities": reference.forward(reference.reference_weights(spec), digits, spec),
     }
+
+
+def unchanged(*, spec: Spec = SPEC, **observation) -> dict:
+    """The prepare step of checks whose observation is already what the check takes."""
+    return observation
 
 
 @dataclass(frozen=True)
@@ -117,30 +159,59 @@ class Exercise:
     Attributes:
         check_id: Its id in the spec.
         title: How the student knows it, e.g. ``"build_model()"``.
-        observe: Runs the student's answer on the grader's inputs; returns the check's keyword arguments.
+        observe: Runs the student's answer on the grader's inputs; returns what came back.
+        prepare: Turns an observation into the check's keyword arguments, in the grader's process.
         check: Judges those arguments against the spec.
     """
 
     check_id: str
     title: str
     observe: Callable[..., dict]
+    prepare: Callable[..., dict]
     check: Callable[..., CheckResult]
 
 
 EXERCISES: dict[str, Exercise] = {
     exercise.check_id: exercise
     for exercise in (
-        Exercise("load_data", "mnist.load_data()", observe_load_data, check_load_data),
-        Exercise("class_counts", "class_counts(y)", observe_class_counts, check_class_counts),
-        Exercise("flatten", "flatten(images)", observe_flatten, check_flatten),
-        Exercise("take_subset", "take_subset(x, y, n)", observe_take_subset, check_take_subset),
-        Exercise("build_model", "build_model()", observe_build_model, check_build_model),
-        Exercise("compile_model", "compile_model(model)", observe_compile_model, check_compile_model),
-        Exercise("train", "train(model, X, y)", observe_train, check_train),
-        Exercise("predict_digit", "predict_digit(model, image)", observe_predict_digit, check_predict_digit),
-        Exercise("plot_predictions", "plot_predictions(model, X, y, n, seed)", observe_plot_predictions, check_plot_predictions),
+        Exercise("load_data", "mnist.load_data()", observe_load_data, unchanged, check_load_data),
+        Exercise("class_counts", "class_counts(y)", observe_class_counts, unchanged, check_class_counts),
+        Exercise("flatten", "flatten(images)", observe_flatten, unchanged, check_flatten),
+        Exercise("take_subset", "take_subset(x, y, n)", observe_take_subset, unchanged, check_take_subset),
+        Exercise("build_model", "build_model()", observe_build_model, prepare_build_model, check_build_model),
+        Exercise("compile_model", "compile_model(model)", observe_compile_model, prepare_compile_model, check_compile_model),
+        Exercise("train", "train(model, X, y)", observe_train, prepare_train, check_train),
+        Exercise("predict_digit", "predict_digit(model, image)", observe_predict_digit, prepare_predict_digit, check_predict_digit),
+        Exercise("plot_predictions", "plot_predictions(model, X, y, n, seed)", observe_plot_predictions,
+                 prepare_plot_predictions, check_plot_predictions),
     )
 }
+
+
+def observe(check_id: str, *answers, spec: Spec = SPEC) -> dict | CheckResult:
+    """Runs the observe step, turning an unfinished or crashing answer into its result.
+
+    Returns:
+        The observation, or the not-attempted / error result when there is nothing to check.
+    """
+    exercise = EXERCISES[check_id]
+    try:
+        return exercise.observe(*answers, spec=spec)
+    except NotImplementedError:
+        return not_attempted(check_id, exercise.title, spec=spec)
+    except NeedsEarlierLesson as error:
+        return errored(check_id, str(error), "Run the lesson's set-up cell again to get the given build_model.", spec=spec)
+    except Exception as error:  # noqa: BLE001 - any crash in the student's code becomes feedback
+        return errored(
+            check_id, f"Calling {exercise.title} raised {type(error).__name__}: {error}",
+            f"Run {exercise.title} yourself in a new cell to see the full error.", spec=spec,
+        )
+
+
+def judge(check_id: str, observation: dict, *, spec: Spec = SPEC) -> CheckResult:
+    """Runs the prepare and check steps on an observation."""
+    exercise = EXERCISES[check_id]
+    return exercise.check(**exercise.prepare(**observation, spec=spec), spec=spec)
 
 
 def run_check(check_id: str, *answers, spec: Spec = SPEC) -> CheckResult:
@@ -154,16 +225,7 @@ def run_check(check_id: str, *answers, spec: Spec = SPEC) -> CheckResult:
     Returns:
         The result; an unfinished exercise is *not attempted*, a crash is an *error* with its message.
     """
-    exercise = EXERCISES[check_id]
-    try:
-        observation = exercise.observe(*answers, spec=spec)
-    except NotImplementedError:
-        return not_attempted(check_id, exercise.title, spec=spec)
-    except NeedsEarlierLesson as error:
-        return errored(check_id, str(error), "Run the lesson's set-up cell again to get the given build_model.", spec=spec)
-    except Exception as error:  # noqa: BLE001 - any crash in the student's code becomes feedback
-        return errored(
-            check_id, f"Calling {exercise.title} raised {type(error).__name__}: {error}",
-            f"Run {exercise.title} yourself in a new cell to see the full error.", spec=spec,
-        )
-    return exercise.check(**observation, spec=spec)
+    observation = observe(check_id, *answers, spec=spec)
+    if isinstance(observation, CheckResult):
+        return observation
+    return judge(check_id, round_trip(observation), spec=spec)

@@ -10,6 +10,7 @@ import numpy as np
 
 from autograder.checks.verdict import verdict
 from autograder.results import CheckResult
+from autograder.serialize import type_name
 from autograder.spec import SPEC, Spec
 
 
@@ -17,7 +18,7 @@ def _describe(value) -> str:
     """A short description of an answer that isn't an array of the right kind."""
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
-    return f"a {type(value).__name__}"
+    return f"a {type_name(value)}"
 
 
 def check_load_data(x_train, y_train, x_test, y_test, *, spec: Spec = SPEC) -> CheckResult:

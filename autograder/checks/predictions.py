@@ -13,6 +13,7 @@ import numpy as np
 
 from autograder.checks.verdict import verdict
 from autograder.results import CheckResult
+from autograder.serialize import type_name
 from autograder.spec import SPEC, Spec
 
 PREDICTED = re.compile(r"\bP\w*\s*[:=]?\s*(\d+)")
@@ -32,11 +33,11 @@ def check_predict_digit(answers: list, expected_probabilities: np.ndarray, *, sp
     for index, answer in enumerate(answers):
         where = f"For digit {index} of the check's slice"
         if not (isinstance(answer, tuple | list) and len(answer) == 2):
-            problems.append(f"{where}, predict_digit returned {type(answer).__name__}; expected a pair (label, probabilities).")
+            problems.append(f"{where}, predict_digit returned a {type_name(answer)}; expected a pair (label, probabilities).")
             break
         label, probabilities = answer
         if isinstance(label, bool) or not isinstance(label, int | np.integer):
-            problems.append(f"{where}, the label is a {type(label).__name__}; expected a Python int (use int(...)).")
+            problems.append(f"{where}, the label is a {type_name(label)}; expected a Python int (use int(...)).")
             break
         probabilities = np.asarray(probabilities, dtype=float)
         if probabilities.shape != (classes,):

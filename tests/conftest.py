@@ -1,0 +1,46 @@
+"""Shared paths and fixtures for the maintainers' tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = PROJECT_ROOT / "solutions" / "mnist"
+LESSONS = PROJECT_ROOT / "lessons" / "mnist"
+SHARED_MNIST = PROJECT_ROOT.parent / "shared" / "data" / "mnist"
+LESSON_NAMES = sorted(path.stem for path in SOLUTIONS.glob("*.ipynb"))
+
+REAL_DIGITS_MISSING = (
+    f"the official MNIST test files are not at {SHARED_MNIST} (they sit beside the project on the course's "
+    "machines and are never copied into it); real-digit tests are skipped"
+)
+
+
+@pytest.fixture
+def synthetic_digits(monkeypatch):
+    """Makes mnist.load_data() (here and in kernels started from here) use the synthetic digits."""
+    monkeypatch.setenv("MNIST_PATH", "synthetic")
+
+
+@pytest.fixture(scope="session")
+def real_digits():
+    """The 10,000 official MNIST test digits as (images, labels); skips when they aren't there."""
+    if not (SHARED_MNIST / "t10k-images-idx3-ubyte.gz").exists():
+        pytest.skip(REAL_DIGITS_MISSING)
+    from digits.mnist import load_idx_pair
+
+    return load_idx_pair(SHARED_MNIST, prefix="t10k")
+
+
+@pytest.fixture(scope="session")
+def real_digits_npz(real_digits, tmp_path_factory) -> Path:
+    """A Keras-format mnist.npz made from the official test digits: the first 3000 as the training
+    set, the other 7000 held out as the test set. It lives in a temporary folder, never in the repo."""
+    import numpy as np
+
+    images, labels = real_digits
+    path = tmp_path_factory.mktemp("real-mnist") / "mnist.npz"
+    np.savez(path, x_train=images[:3000], y_train=labels[:3000], x_test=images[3000:], y_test=labels[3000:])
+    return path

@@ -1,0 +1,61 @@
+"""The solution and lesson notebooks, run top to bottom in real Jupyter kernels."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from autograder.grade_notebook import grade_notebook
+from autograder.instrument import is_test_cell
+from autograder.results import Outcome
+from conftest import LESSON_NAMES, LESSONS, SOLUTIONS
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("lesson", LESSON_NAMES)
+def test_solution_earns_every_point_on_synthetic_digits(lesson, synthetic_digits):
+    """Does each solution, graded in a fresh kernel, pass every check of its lesson?"""
+    results = grade_notebook(SOLUTIONS / f"{lesson}.ipynb")
+    assert [(r.check_id, r.outcome, r.message) for r in results if not r.passed] == []
+
+
+@pytest.mark.real_data
+@pytest.mark.parametrize("lesson", LESSON_NAMES)
+def test_solution_runs_top_to_bottom_on_real_digits(lesson, real_digits_npz, monkeypatch, tmp_path):
+    """Does each solution run without an error on real digits, every check cell printing a pass?"""
+    monkeypatch.setenv("MNIST_PATH", str(real_digits_npz))
+    notebook = nbformat.read(SOLUTIONS / f"{lesson}.ipynb", as_version=4)
+    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    printed = ["".join(o.get("text", "") for o in cell.outputs) for cell in notebook.cells if is_test_cell(cell)]
+    assert printed and all("passed" in text for text in printed), printed
+
+
+@pytest.mark.parametrize("lesson", LESSON_NAMES)
+def test_unedited_lesson_is_not_attempted(lesson, synthetic_digits):
+    """Does every exercise of an untouched lesson still raise NotImplementedError, graded as not attempted?"""
+    results = grade_notebook(LESSONS / f"{lesson}.ipynb")
+    assert {r.outcome for r in results} == {Outcome.NOT_ATTEMPTED}
+    assert all(r.points == 0 for r in results)
+
+
+def test_nbgrader_validate_passes_every_solution(synthetic_digits, tmp_path):
+    """Does `nbgrader validate` accept each solution notebook?"""
+    nbgrader = str(Path(sys.executable).with_name("nbgrader"))
+    paths = [str(SOLUTIONS / f"{lesson}.ipynb") for lesson in LESSON_NAMES]
+    done = subprocess.run([nbgrader, "validate", *paths], cwd=tmp_path, capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("Success! Your notebook passes all the tests.") == len(paths), done.stdout
+
+
+def test_nbgrader_validate_rejects_an_unedited_lesson(synthetic_digits, tmp_path):
+    """Does `nbgrader validate` report failures on a lesson nobody has worked on?"""
+    nbgrader = str(Path(sys.executable).with_name("nbgrader"))
+    done = subprocess.run([nbgrader, "validate", str(LESSONS / "03_build.ipynb")], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)
+    assert "VALIDATION FAILED" in done.stdout, done.stdout
