@@ -6,8 +6,8 @@ In a lesson::
     check("build_model", build_model)    # prints a line; raises CheckFailed unless it passed
     hint("build_model")                  # what to try next
 
-Raising is what lets nbgrader score the cell; the message is the check's, without the grader's
-own frames in the traceback.
+Raising is what lets nbgrader score the cell; IPython shows the check's message in place of a
+traceback through the grader's own code.
 """
 
 from __future__ import annotations
@@ -29,6 +29,10 @@ _last_results: dict[str, CheckResult] = {}
 
 class CheckFailed(AssertionError):
     """A check did not pass; the message says what was found and what was expected."""
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows instead of a traceback: the grader's frames would only distract."""
+        return [f"{RED}CheckFailed{RESET}: {self}"]
 
 
 def format_result(result: CheckResult, *, with_hint: bool = False, colour: bool = True) -> str:
@@ -57,7 +61,7 @@ def check(check_id: str, *answers, show_hint: bool = False, spec: Spec = SPEC) -
     Raises:
         CheckFailed: When the check did not pass (so nbgrader scores the cell 0).
     """
-    __tracebackhide__ = True  # IPython and pytest leave this frame out of tracebacks
+    __tracebackhide__ = True  # pytest leaves this frame out of its tracebacks
     result = run_check(check_id, *answers, spec=spec)
     _last_results[check_id] = result
     print(format_result(result, with_hint=show_hint))
