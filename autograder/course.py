@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     rows, all_passed = [], True
     for notebook in sorted((PROJECT_ROOT / "solutions" / ASSIGNMENT).glob("*.ipynb")):
         started = time.perf_counter()
-        results = grade_notebook(notebook)
+        results = grade_notebook(notebook).results
         seconds = time.perf_counter() - started
         earned, possible = sum(r.points for r in results), sum(r.max_points for r in results)
         failed = [r for r in results if not r.passed]

@@ -1,9 +1,17 @@
-"""Grades one lesson notebook: instrument, execute in a fresh kernel, then check in this process.
+"""Grades one lesson notebook: restore, instrument, execute in a fresh kernel, then check here.
 
-The order matters: the check cells are rewritten before execution (so the kernel only records
-observations), and every check runs after the kernel is gone, on what it saved. Nothing the kernel
-prints or returns becomes a score; the most a kernel can say on its own is "not attempted" or "error",
-both worth 0 points.
+The order matters:
+
+1. **restore** the grader-owned cells from the released lesson (:mod:`autograder.restore`), so the
+   student's edits to check cells change nothing; this must come before instrumenting, which finds
+   the check cells by their released source;
+2. **instrument**: check cells record observations instead of checking in the kernel, and a last
+   cell records the lesson's trained ``model`` and ``history`` for the report;
+3. **execute** in a fresh kernel in a temporary working folder (:mod:`autograder.execute`);
+4. **check** in this process, on what the kernel saved, after the kernel is gone.
+
+Nothing the kernel prints or returns becomes a score; the most it can say on its own is "not
+attempted" or "error", both worth 0 points.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -19,60 +28,111 @@ from autograder.checks.verdict import errored, not_attempted
 from autograder.exercises import EXERCISES, judge
 from autograder.execute import Execution, execute
 from autograder.instrument import instrument
+from autograder.restore import restore_from_release
 from autograder.results import CheckResult
 from autograder.serialize import load_observation
 from autograder.spec import SPEC, Spec
 
+ARTIFACTS = "__artifacts__"
 
-def collect(check_id: str, folder: Path, cell_index: int | None, execution: Execution, spec: Spec) -> CheckResult:
-    """Turns what the kernel left for one check into its result."""
+
+@dataclass
+class NotebookGrade:
+    """The grade of one lesson notebook.
+
+    Attributes:
+        lesson: The lesson, e.g. ``"03_build"``.
+        results: One result per check of the lesson, in the spec's order.
+        flags: Changes the student made to grader-owned cells, and other things the grader noticed.
+        artifacts: Data for the feedback report (observations and the lesson's model/history).
+    """
+
+    lesson: str
+    results: list[CheckResult]
+    flags: list[str] = field(default_factory=list)
+    artifacts: dict = field(default_factory=dict)
+
+
+def collect(check_id: str, folder: Path, cell_index: int | None, execution: Execution, spec: Spec) -> tuple[CheckResult, dict | None]:
+    """Turns what the kernel left for one check into its result (and the observation, for the report)."""
     status_file, observation_file = folder / "status.json", folder / "observation.json"
     if status_file.exists():
-        status = json.loads(status_file.read_text())
+        try:
+            status = json.loads(status_file.read_text())
+        except ValueError:
+            status = {"status": "error", "message": "The grader could not read what the kernel saved."}
         if status.get("status") == "not attempted":
-            return not_attempted(check_id, EXERCISES[check_id].title, spec=spec)
-        return errored(check_id, str(status.get("message", "")), "Run the exercise's cell yourself to see the full error.", spec=spec)
+            return not_attempted(check_id, EXERCISES[check_id].title, spec=spec), None
+        return errored(check_id, str(status.get("message", ""))[:2000], "Run the exercise's cell yourself to see the full error.", spec=spec), None
     if observation_file.exists():
         try:
-            return judge(check_id, load_observation(folder), spec=spec)
+            observation = load_observation(folder)
+            return judge(check_id, observation, spec=spec), observation
         except Exception as error:  # noqa: BLE001 - a malformed observation is this check's error, not the run's
-            return errored(check_id, f"The grader could not check what your answer returned ({type(error).__name__}: {error}).", spec=spec)
+            return errored(check_id, f"The grader could not check what your answer returned ({type(error).__name__}: {error}).", spec=spec), None
     if cell_index is None:
         return errored(check_id, f"The check cell for {EXERCISES[check_id].title} is missing from the notebook.",
-                       "Don't delete or change the read-only check cells.", spec=spec)
+                       "Don't delete or change the read-only check cells.", spec=spec), None
     if cell_index in execution.cell_errors:
         return errored(check_id, f"The check cell could not run: {execution.cell_errors[cell_index]}",
-                       "An earlier cell probably failed or was not run; run the notebook from the top.", spec=spec)
+                       "An earlier cell probably failed; run the notebook from the top and fix the first error.", spec=spec), None
     reason = execution.stopped or "it was not reached"
-    return errored(check_id, f"The check never ran: {reason}.", "Make sure the notebook runs from top to bottom.", spec=spec)
+    return errored(check_id, f"The check never ran: {reason}.", "Make sure the notebook runs from top to bottom.", spec=spec), None
 
 
-def grade_notebook(path: str | Path, *, spec: Spec = SPEC, env: dict[str, str] | None = None,
-                   cell_timeout: float = 300, notebook_timeout: float = 900) -> list[CheckResult]:
+def _artifacts_cell(folder: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_code_cell(
+        "__autograder_record__.artifacts(globals().get('model'), globals().get('history'), " + repr(folder) + ")"
+    )
+
+
+def grade_notebook(path: str | Path, *, release: str | Path | None = None, spec: Spec = SPEC,
+                   env: dict[str, str] | None = None, cell_timeout: float = 300, notebook_timeout: float = 900) -> NotebookGrade:
     """Grades one lesson notebook.
 
     Args:
         path: The notebook; its file name (e.g. ``03_build.ipynb``) says which lesson it is.
+        release: The released lesson to restore grader-owned cells from (None: grade the notebook as it is,
+            as for the solutions).
         spec: The course spec.
         env: Environment for the kernel (None: the grader's own).
         cell_timeout: Seconds one cell may take.
         notebook_timeout: Seconds the whole notebook may take.
 
     Returns:
-        One result per check of the lesson, in the spec's order.
+        The lesson's grade.
     """
     path = Path(path)
-    checks = list(spec.lessons[path.stem])
+    lesson = path.stem
+    checks = list(spec.lessons[lesson])
     try:
         notebook = nbformat.read(path, as_version=4)
         nbformat.validate(notebook)
     except Exception as error:  # noqa: BLE001 - any unreadable file fails this lesson only
-        message = f"{path.name} could not be read as a notebook ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})."
-        return [errored(check_id, message, "Submit the .ipynb file that Jupyter saved.", spec=spec) for check_id in checks]
+        detail = str(error).splitlines()[0] if str(error) else ""
+        message = f"{path.name} could not be read as a notebook ({type(error).__name__}: {detail})."
+        return NotebookGrade(lesson, [errored(c, message, "Submit the .ipynb file that Jupyter saved.", spec=spec) for c in checks])
+    flags: list[str] = []
+    if release is not None:
+        notebook, flags = restore_from_release(notebook, nbformat.read(release, as_version=4))
     with tempfile.TemporaryDirectory(prefix="autograder-") as temporary:
         work, observations = Path(temporary) / "work", Path(temporary) / "observations"
         work.mkdir()
         shutil.copy2(path, work / path.name)
         cells = instrument(notebook, str(observations))
+        notebook.cells.append(_artifacts_cell(str(observations / ARTIFACTS)))
         execution = execute(notebook, cwd=str(work), env=env, cell_timeout=cell_timeout, notebook_timeout=notebook_timeout)
-        return [collect(check_id, observations / check_id, cells.get(check_id), execution, spec) for check_id in checks]
+        results, artifacts = [], {}
+        for check_id in checks:
+            result, observation = collect(check_id, observations / check_id, cells.get(check_id), execution, spec)
+            results.append(result)
+            if observation is not None:
+                artifacts[check_id] = observation
+        if (observations / ARTIFACTS / "observation.json").exists():
+            try:
+                artifacts[ARTIFACTS] = load_observation(observations / ARTIFACTS)
+            except Exception:  # noqa: BLE001 - the report simply goes without these pictures
+                pass
+    if execution.stopped:
+        flags.append(f"Grading stopped early: {execution.stopped}.")
+    return NotebookGrade(lesson, results, flags, artifacts)

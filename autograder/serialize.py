@@ -138,6 +138,6 @@ def load_observation(folder: Path) -> dict:
         structure = json.loads((folder / "observation.json").read_text(encoding="utf-8"))
         with np.load(folder / "arrays.npz", allow_pickle=False) as stored:
             arrays = {key: stored[key] for key in stored.files}
-    except (OSError, ValueError) as error:
-        raise ValueError(f"The observation in {folder} is missing or malformed: {error}") from error
-    return _decode(structure, arrays, load_model)
+        return _decode(structure, arrays, load_model)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"The observation in {folder} is missing or malformed: {error!r}") from error

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize("lesson", LESSON_NAMES)
 def test_solution_earns_every_point_on_synthetic_digits(lesson, synthetic_digits):
     """Does each solution, graded in a fresh kernel, pass every check of its lesson?"""
-    results = grade_notebook(SOLUTIONS / f"{lesson}.ipynb")
+    results = grade_notebook(SOLUTIONS / f"{lesson}.ipynb").results
     assert [(r.check_id, r.outcome, r.message) for r in results if not r.passed] == []
 
 
@@ -39,7 +39,7 @@ def test_solution_runs_top_to_bottom_on_real_digits(lesson, real_digits_npz, mon
 @pytest.mark.parametrize("lesson", LESSON_NAMES)
 def test_unedited_lesson_is_not_attempted(lesson, synthetic_digits):
     """Does every exercise of an untouched lesson still raise NotImplementedError, graded as not attempted?"""
-    results = grade_notebook(LESSONS / f"{lesson}.ipynb")
+    results = grade_notebook(LESSONS / f"{lesson}.ipynb").results
     assert {r.outcome for r in results} == {Outcome.NOT_ATTEMPTED}
     assert all(r.points == 0 for r in results)
 

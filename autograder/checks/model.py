@@ -41,15 +41,21 @@ def layer_problems(layers: list[dict], spec: Spec) -> tuple[list[str], list[str]
             f"Your model has {len(dense)} Dense layers ({names}); the spec asks for {len(expected)} "
             f"({', '.join(spec.model.layer_names)})."
         )
-    for index in range(max(len(dense), len(expected))):
-        if index >= len(dense):
-            want = expected[index]
-            problems.append(f"{want.name} is missing: expected Dense({want.units}, activation='{want.activation}', name='{want.name}').")
-            continue
-        if index >= len(expected):
-            problems.append(f"The {_ordinal(index)} Dense layer '{dense[index]['name']}' is one too many; the spec's network ends at {expected[-1].name}.")
-            continue
-        got, want = dense[index], expected[index]
+    if len(dense) == len(expected):
+        pairs = list(enumerate(zip(dense, expected)))
+    else:
+        # Compare by name, so one missing or extra layer doesn't shift every comparison after it.
+        by_name = {layer["name"]: layer for layer in dense}
+        pairs = [(index, (by_name[want.name], want)) for index, want in enumerate(expected) if want.name in by_name]
+        for want in expected:
+            if want.name not in by_name:
+                problems.append(f"{want.name} is missing: expected Dense({want.units}, activation='{want.activation}', name='{want.name}').")
+        wanted_names = set(spec.model.layer_names)
+        for index, layer in enumerate(dense):
+            if layer["name"] not in wanted_names:
+                problems.append(f"The {_ordinal(index)} Dense layer '{layer['name']}' is one too many: "
+                                f"the spec's network has only {', '.join(spec.model.layer_names)}.")
+    for index, (got, want) in pairs:
         label = got["name"]
         if got["name"] != want.name:
             problems.append(f"The {_ordinal(index)} Dense layer is named '{got['name']}'; the spec asks for '{want.name}'.")
@@ -58,9 +64,9 @@ def layer_problems(layers: list[dict], spec: Spec) -> tuple[list[str], list[str]
             problems.append(f"{label} has {got['units']} units; the spec asks for {want.units}.")
         if got["activation"] != want.activation:
             problems.append(f"{label} uses activation '{got['activation']}'; the spec asks for '{want.activation}'.")
-            if index == len(expected) - 1 and got["activation"] == "sigmoid":
+            if want is expected[-1] and got["activation"] == "sigmoid":
                 hints.append("A sigmoid scores each class on its own; for 10 mutually exclusive digits use softmax, whose 10 probabilities sum to 1.")
-            if index == len(expected) - 1 and got["activation"] == "linear":
+            if want is expected[-1] and got["activation"] == "linear":
                 hints.append("The course's output layer gives probabilities: put activation='softmax' on it.")
     return problems, hints
 

@@ -28,31 +28,41 @@ def check_predict_digit(answers: list, expected_probabilities: np.ndarray, *, sp
         expected_probabilities: (k, 10) softmax outputs of the reference weights for those digits.
         spec: The course spec.
     """
-    problems: list[str] = []
     classes = spec.data.num_classes
+    found: dict[str, tuple[str, int]] = {}  # kind of mistake -> (message for its first digit, digits affected)
+
+    def note(kind: str, message: str) -> None:
+        first, count = found.get(kind, (message, 0))
+        found[kind] = (first, count + 1)
+
     for index, answer in enumerate(answers):
         where = f"For digit {index} of the check's slice"
         if not (isinstance(answer, tuple | list) and len(answer) == 2):
-            problems.append(f"{where}, predict_digit returned a {type_name(answer)}; expected a pair (label, probabilities).")
-            break
+            note("pair", f"{where}, predict_digit returned a {type_name(answer)}; expected a pair (label, probabilities).")
+            continue
         label, probabilities = answer
-        if isinstance(label, bool) or not isinstance(label, int | np.integer):
-            problems.append(f"{where}, the label is a {type_name(label)}; expected a Python int (use int(...)).")
-            break
-        probabilities = np.asarray(probabilities, dtype=float)
+        label_is_int = isinstance(label, int | np.integer) and not isinstance(label, bool)
+        if not label_is_int:
+            note("label", f"{where}, the label is a {type_name(label)}; expected a Python int (use int(...)).")
+        try:
+            probabilities = np.asarray(probabilities, dtype=float)
+        except (TypeError, ValueError):
+            note("shape", f"{where}, the probabilities are a {type_name(probabilities)}; expected {classes} numbers.")
+            continue
         if probabilities.shape != (classes,):
-            problems.append(f"{where}, the probabilities have shape {probabilities.shape}; expected ({classes},): one per digit.")
-            break
+            note("shape", f"{where}, the probabilities have shape {probabilities.shape}; expected ({classes},): one per digit.")
+            continue
         if not np.isclose(probabilities.sum(), 1.0, atol=1e-3):
-            problems.append(f"{where}, the probabilities sum to {probabilities.sum():.3f}; expected 1.")
-            break
-        expected = expected_probabilities[index]
-        if not np.allclose(probabilities, expected, atol=1e-4):
-            problems.append(f"{where}, your probabilities differ from the model's own output (largest gap {np.abs(probabilities - expected).max():.3f}).")
-            break
-        if int(label) != int(np.argmax(probabilities)):
-            problems.append(f"{where}, the label is {label} but the most probable digit is {int(np.argmax(probabilities))}; expected the argmax.")
-            break
+            note("sum", f"{where}, the probabilities sum to {probabilities.sum():.3f}; expected 1.")
+        elif not np.allclose(probabilities, expected_probabilities[index], atol=1e-4):
+            gap = np.abs(probabilities - expected_probabilities[index]).max()
+            note("match", f"{where}, your probabilities differ from the model's own output (largest gap {gap:.3f}).")
+        if label_is_int and int(label) != int(np.argmax(probabilities)):
+            note("argmax", f"{where}, the label is {label} but the most probable digit is {int(np.argmax(probabilities))}; expected the argmax.")
+    problems = [
+        message + (f" The same happens for {count - 1} more of the {len(answers)} digits." if count > 1 else "")
+        for message, count in found.values()
+    ]
     return verdict(
         "predict_digit", problems,
         success=f"predict_digit returns an int label and {classes} probabilities that match the model's output.",

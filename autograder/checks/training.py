@@ -45,7 +45,9 @@ def check_train(description: dict, samples: int, reference_val_accuracy: float, 
     if missing:
         problems.append(f"The History has no {' or '.join(missing)}; the spec holds out {training.validation_split:.0%} for validation.")
         hints.append(f"Pass validation_split={training.validation_split} to model.fit (and metrics=['accuracy'] to compile).")
-    elif metrics["val_accuracy"]:
+    elif not metrics["val_accuracy"]:
+        problems.append("The History's val_accuracy is empty; expected one value per epoch.")
+    else:
         final = metrics["val_accuracy"][-1]
         floor = reference_val_accuracy - training.accuracy_margin
         if final < floor:
@@ -54,10 +56,11 @@ def check_train(description: dict, samples: int, reference_val_accuracy: float, 
                 f"on the same digits, and the spec allows {training.accuracy_margin:.0%} less ({floor:.1%})."
             )
             hints.append("Check that the inputs are scaled to [0, 1] and the compile settings match the spec.")
+    final_accuracy = (metrics.get("val_accuracy") or [float("nan")])[-1]
     return verdict(
         "train", problems,
         success=f"train ran {training.epochs} epochs of {expected_steps} batches with validation, "
-        f"and reached {metrics.get('val_accuracy', [0])[-1]:.1%} validation accuracy (reference {reference_val_accuracy:.1%}).",
+        f"and reached {final_accuracy:.1%} validation accuracy (reference {reference_val_accuracy:.1%}).",
         hints=hints or ["Return model.fit(X, y, epochs=..., batch_size=..., validation_split=...) with the spec's values."],
         spec=spec,
     )
