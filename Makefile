@@ -7,7 +7,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-fast lessons clean-venv
+.PHONY: run test test-fast lessons check lab grade clean-venv
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ test: $(BIN)/.installed
 
 test-fast: $(BIN)/.installed
 	$(BIN)/python -m pytest -m "not slow"
+
+check: $(BIN)/.installed   ## students: self-check your lessons/mnist notebooks, one test per exercise
+	$(BIN)/python -m pytest --pyargs autograder.selfcheck
+
+lab: $(BIN)/.installed     ## students: open the lessons in JupyterLab
+	$(BIN)/jupyter lab lessons/mnist
+
+grade: $(BIN)/.installed   ## instructors: make grade SUBMITTED=path/to/submitted JOBS=2
+	$(BIN)/mnist-grade $(SUBMITTED) --jobs $(or $(JOBS),2)
 
 lessons: $(BIN)/.installed
 	$(BIN)/nbgrader generate_assignment mnist --no-db --force

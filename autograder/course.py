@@ -1,6 +1,11 @@
-"""The main job: rebuild the lessons from the solutions, run every solution, print a table.
+"""The main job: rebuild the lessons, run every solution, then grade the example class.
 
     python -m autograder.course        (or: make run)
+
+1. ``nbgrader generate_assignment`` rebuilds lessons/ from solutions/;
+2. every solution notebook runs in a fresh kernel and is checked: a table per lesson;
+3. the example submissions in examples/submissions are graded like a class (``--jobs 2``):
+   the gradebook is printed and the reports are written to grading-output/.
 
 Offline, with no MNIST source configured, it uses the synthetic digits and says so.
 """
@@ -14,11 +19,15 @@ import sys
 import time
 from pathlib import Path
 
+from autograder.cli import print_gradebook
+from autograder.grade_class import grade_class
 from autograder.grade_notebook import grade_notebook
 from autograder.spec import SPEC
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "mnist"
+EXAMPLES = PROJECT_ROOT / "examples" / "submissions"
+OUTPUT = PROJECT_ROOT / "grading-output"
 
 
 def choose_data_source() -> str:
@@ -47,7 +56,8 @@ def generate_lessons(root: Path = PROJECT_ROOT) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.parse_args(argv)
+    parser.add_argument("--jobs", type=int, default=2, help="students graded at once (default: %(default)s)")
+    arguments = parser.parse_args(argv)
     print(f"Data: {choose_data_source()}.")
     generate_lessons()
     print(f"Lessons: {PROJECT_ROOT / 'lessons' / ASSIGNMENT} regenerated from {PROJECT_ROOT / 'solutions' / ASSIGNMENT} by nbgrader.")
@@ -70,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)))
     total = sum(float(row[1].split("/")[0]) for row in rows)
     print(f"\nTotal {total:g}/{SPEC.total_points} points: {'every lesson passes' if all_passed else 'SOME LESSONS FAIL'}.")
+    print(f"\nGrading the example class in {EXAMPLES} (each student is named by the result it should get) ...")
+    records = grade_class(EXAMPLES, output=OUTPUT, jobs=arguments.jobs, force=True)
+    print()
+    print_gradebook(records, OUTPUT)
     return 0 if all_passed else 1
 
 

@@ -42,6 +42,8 @@ def restore_from_release(submitted: nbformat.NotebookNode, release: nbformat.Not
     flags: list[str] = []
     students: dict[str, nbformat.NotebookNode] = {}
     released_ids = {grade_id(cell) for cell in release.cells if grade_id(cell)}
+    # Narrative and other cells without nbgrader metadata are recognised by nbformat cell id, or by source.
+    released_cells = ({cell.get("id") for cell in release.cells} | {cell.get("source") for cell in release.cells}) - {None}
     added = 0
     for cell in submitted.cells:
         identity = grade_id(cell)
@@ -49,7 +51,7 @@ def restore_from_release(submitted: nbformat.NotebookNode, release: nbformat.Not
             flags.append(f"The cell '{identity}' appears more than once; the first one was graded.")
         elif identity in released_ids:
             students[identity] = cell
-        elif cell.get("source", "").strip():
+        elif cell.get("source", "").strip() and not {cell.get("id"), cell.get("source")} & released_cells:
             added += 1
     if added:
         flags.append(f"You added {added} cell(s); they were not run when grading. Put your answers in the answer cells.")

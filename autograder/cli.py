@@ -1,0 +1,66 @@
+"""Command line for grading a class: a thin layer over :func:`autograder.grade_class.grade_class`.
+
+    mnist-grade SUBMITTED [--output DIR] [--jobs N] [--force] ...
+    python -m autograder SUBMITTED ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from autograder.grade_class import DEFAULT_OUTPUT, GradingOptions, grade_class
+from autograder.reports import most_failed
+from autograder.spec import SPEC
+
+DEFAULTS = GradingOptions()
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="mnist-grade", description="Grade the MNIST course's lesson notebooks for a class.")
+    parser.add_argument("source", type=Path, help="nbgrader's submitted/ folder (<student>/mnist/*.ipynb), "
+                                                   "a folder of one student's notebooks, or one notebook")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="output folder (default: %(default)s)")
+    parser.add_argument("--jobs", type=int, default=1, help="students graded at once (default: %(default)s)")
+    parser.add_argument("--force", action="store_true", help="regrade students whose results are up to date")
+    parser.add_argument("--release", type=Path, default=DEFAULTS.release, help="released lessons (default: %(default)s)")
+    parser.add_argument("--cell-timeout", type=float, default=DEFAULTS.cell_timeout, help="seconds per cell (default: %(default)s)")
+    parser.add_argument("--notebook-timeout", type=float, default=DEFAULTS.notebook_timeout,
+                        help="seconds per notebook (default: %(default)s)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser.parse_args(argv)
+
+
+def print_gradebook(records: list[dict], output: Path) -> None:
+    """Prints the gradebook as a table, the most-failed checks, and where the reports are."""
+    header = ["student", *SPEC.lessons, "total"]
+    rows = [[r["student"], *(f"{r['lessons'][l]['points']:g}/{r['lessons'][l]['max_points']:g}" for l in SPEC.lessons),
+             f"{r['total']:g}/{r['max_total']:g}"] for r in records]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)))
+    failing = most_failed(records)
+    if failing:
+        print("\nMost-failed checks: " + ", ".join(f"{check} ({count})" for _, check, count in failing[:5]))
+    print(f"\nGradebook: {output / 'gradebook.csv'}\nFeedback:  {output / 'feedback'}/<student>.html"
+          f"\nResults:   {output / 'results'}/<student>.json, Gradescope: {output / 'gradescope'}/<student>/results.json"
+          f"\nSummary:   {output / 'summary'}/score_histogram.png and most_failed.md")
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parse_arguments(argv)
+    options = GradingOptions(release=arguments.release, cell_timeout=arguments.cell_timeout,
+                             notebook_timeout=arguments.notebook_timeout)
+    try:
+        records = grade_class(arguments.source, output=arguments.output, jobs=arguments.jobs, force=arguments.force,
+                              options=options, progress=not arguments.no_progress)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"mnist-grade: {error}", file=sys.stderr)
+        return 2
+    print_gradebook(records, arguments.output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
