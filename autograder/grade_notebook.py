@@ -82,7 +82,8 @@ def collect(check_id: str, folder: Path, cell_index: int | None, execution: Exec
 
 def _artifacts_cell(folder: str) -> nbformat.NotebookNode:
     return nbformat.v4.new_code_cell(
-        "__autograder_record__.artifacts(globals().get('model'), globals().get('history'), " + repr(folder) + ")"
+        "__autograder_record__.artifacts(globals().get('model'), globals().get('history'), globals().get('fig'), "
+        + repr(folder) + ")"
     )
 
 

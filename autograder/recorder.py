@@ -39,9 +39,11 @@ class Recorder:
             ))
         print(f"[autograder] recorded {check_id}")
 
-    def artifacts(self, model, history, folder: str) -> None:
-        """Saves the lesson's own trained ``model`` and ``history`` (if any) for the feedback report."""
-        from autograder.describe import describe_history
+    def artifacts(self, model, history, figure, folder: str) -> None:
+        """Saves the lesson's own trained ``model``, ``history`` and ``fig`` (if any) for the feedback report."""
+        from matplotlib.figure import Figure
+
+        from autograder.describe import describe_figure, describe_history
 
         try:
             import keras
@@ -51,6 +53,8 @@ class Recorder:
                 kept["model"] = model
             if isinstance(history, keras.callbacks.History):
                 kept["history"] = describe_history(history)
+            if isinstance(figure, Figure):
+                kept["figure"] = describe_figure(figure)
             if kept:
                 save_observation(kept, Path(folder))
         except Exception:  # noqa: BLE001 - the report goes without them

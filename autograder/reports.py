@@ -171,9 +171,13 @@ def pictures(grades: dict, spec: Spec = SPEC) -> list[tuple[str, str]]:
     if history and history.get("metrics"):
         found.append(("Your learning curves (lesson 04)", _png(_learning_curves(history["metrics"]))))
     plot_grade = grades.get(spec.lesson_of.get("plot_predictions"))
-    figure = plot_grade.artifacts.get("plot_predictions", {}).get("figure") if plot_grade else None
-    if figure and figure.get("panels"):
-        found.append(("Your plot_predictions picture (on the check's digits and fixed weights)", _png(_prediction_grid(figure["panels"]))))
+    own = plot_grade.artifacts.get("__artifacts__", {}).get("figure") if plot_grade else None
+    checked = plot_grade.artifacts.get("plot_predictions", {}).get("figure") if plot_grade else None
+    if own and own.get("panels"):
+        found.append(("Your plot_predictions picture from lesson 05, with the trained model", _png(_prediction_grid(own["panels"]))))
+    elif checked and checked.get("panels"):
+        found.append(("Your plot_predictions picture as the check drew it (fixed untrained weights, so P is often wrong)",
+                      _png(_prediction_grid(checked["panels"]))))
     model = lesson_artifacts.get("model")
     if model is not None and not isinstance(model, dict):
         try:
