@@ -74,8 +74,10 @@ def collect(check_id: str, folder: Path, cell_index: int | None, execution: Exec
         return errored(check_id, f"The check cell for {EXERCISES[check_id].title} is missing from the notebook.",
                        "Don't delete or change the read-only check cells.", spec=spec), None
     if cell_index in execution.cell_errors:
-        return errored(check_id, f"The check cell could not run: {execution.cell_errors[cell_index]}",
-                       "An earlier cell probably failed; run the notebook from the top and fix the first error.", spec=spec), None
+        earlier = [index for index in execution.cell_errors if index < cell_index]
+        cause = f" An earlier cell failed first: {execution.cell_errors[earlier[-1]]}." if earlier else ""
+        return errored(check_id, f"The check cell could not run: {execution.cell_errors[cell_index]}.{cause}",
+                       "Run the notebook from the top and fix the first error.", spec=spec), None
     reason = execution.stopped or "it was not reached"
     return errored(check_id, f"The check never ran: {reason}.", "Make sure the notebook runs from top to bottom.", spec=spec), None
 

@@ -1,0 +1,55 @@
+"""Grading one notebook when something in it breaks: only the checks that need the broken part fail."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from autograder.grade_notebook import grade_notebook
+from autograder.instrument import grade_id
+from autograder.results import Outcome
+from conftest import LESSONS, SOLUTIONS
+
+pytestmark = pytest.mark.slow
+
+
+def submission(tmp_path, lesson: str, answers: dict[str, str]):
+    """The solution of ``lesson`` with some answer cells replaced, saved as a student's file."""
+    notebook = nbformat.read(SOLUTIONS / f"{lesson}.ipynb", as_version=4)
+    for cell in notebook.cells:
+        if grade_id(cell) in answers:
+            cell.source = answers[grade_id(cell)]
+    path = tmp_path / f"{lesson}.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+def outcomes(grade):
+    return {result.check_id: result.outcome for result in grade.results}
+
+
+def test_a_broken_answer_cell_fails_only_its_own_check(tmp_path, synthetic_digits):
+    """With take_subset's cell a syntax error, does flatten still pass and take_subset get the error?"""
+    path = submission(tmp_path, "02_reshape", {"take_subset": "def take_subset(x, y, n=3000)\n    return x[:n], y[:n]"})
+    grade = grade_notebook(path, release=LESSONS / "02_reshape.ipynb")
+    assert outcomes(grade) == {"flatten": Outcome.PASSED, "take_subset": Outcome.ERROR}
+    message = grade.results[1].message
+    assert "NameError" in message and "An earlier cell failed first: SyntaxError" in message
+
+
+def test_a_dying_kernel_fails_the_remaining_checks_with_the_reason(tmp_path, synthetic_digits):
+    """When the kernel dies in the second exercise, does the first keep its pass and the second say the kernel died?"""
+    path = submission(tmp_path, "01_load", {"class_counts": "import os\nos._exit(1)"})
+    grade = grade_notebook(path, release=LESSONS / "01_load.ipynb")
+    assert outcomes(grade) == {"load_data": Outcome.PASSED, "class_counts": Outcome.ERROR}
+    assert "kernel died" in grade.results[1].message
+    assert any("kernel died" in flag for flag in grade.flags)
+
+
+def test_an_unreadable_file_fails_that_lesson_with_a_clear_message(tmp_path):
+    """Does a file that isn't a notebook give every check of its lesson an error saying so?"""
+    path = tmp_path / "03_build.ipynb"
+    path.write_text("this is not JSON")
+    grade = grade_notebook(path, release=LESSONS / "03_build.ipynb")
+    assert [r.outcome for r in grade.results] == [Outcome.ERROR]
+    assert "could not be read as a notebook" in grade.results[0].message
