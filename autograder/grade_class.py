@@ -42,9 +42,24 @@ class GradingOptions:
     kernel_threads: int = 1
 
 
+KEPT_VARIABLES = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
+
+
+def data_source() -> str | None:
+    """Where the kernels' ``mnist.load_data()`` reads from: MNIST_PATH, else Keras's cached mnist.npz."""
+    if os.environ.get("MNIST_PATH"):
+        return os.environ["MNIST_PATH"]
+    cached = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets" / "mnist.npz"
+    return str(cached) if cached.exists() else None
+
+
 def kernel_environment(options: GradingOptions) -> dict[str, str]:
-    """The environment the students' kernels start with."""
-    env = dict(os.environ)
+    """The environment the students' kernels start with: a few locale and path variables, the data source,
+    thread limits, and nothing else of the grader's (no tokens, no HOME: each kernel gets a temporary one)."""
+    env = {name: os.environ[name] for name in KEPT_VARIABLES if name in os.environ}
+    source = data_source()
+    if source:
+        env["MNIST_PATH"] = source
     env.update({
         "TF_NUM_INTRAOP_THREADS": str(options.kernel_threads),
         "TF_NUM_INTEROP_THREADS": str(options.kernel_threads),

@@ -98,7 +98,8 @@ def grade_notebook(path: str | Path, *, release: str | Path | None = None, spec:
         release: The released lesson to restore grader-owned cells from (None: grade the notebook as it is,
             as for the solutions).
         spec: The course spec.
-        env: Environment for the kernel (None: the grader's own).
+        env: Environment for the kernel (None: the grader's own). When given, HOME is set to a temporary
+            folder, so nothing the kernel writes under ~ (Keras's config, IPython's history) outlives it.
         cell_timeout: Seconds one cell may take.
         notebook_timeout: Seconds the whole notebook may take.
 
@@ -122,6 +123,9 @@ def grade_notebook(path: str | Path, *, release: str | Path | None = None, spec:
         work, observations = Path(temporary) / "work", Path(temporary) / "observations"
         work.mkdir()
         shutil.copy2(path, work / path.name)
+        if env is not None:
+            (Path(temporary) / "home").mkdir()
+            env = {**env, "HOME": str(Path(temporary) / "home")}
         cells = instrument(notebook, str(observations))
         notebook.cells.append(_artifacts_cell(str(observations / ARTIFACTS)))
         execution = execute(notebook, cwd=str(work), env=env, cell_timeout=cell_timeout, notebook_timeout=notebook_timeout)

@@ -53,3 +53,21 @@ def test_an_unreadable_file_fails_that_lesson_with_a_clear_message(tmp_path):
     grade = grade_notebook(path, release=LESSONS / "03_build.ipynb")
     assert [r.outcome for r in grade.results] == [Outcome.ERROR]
     assert "could not be read as a notebook" in grade.results[0].message
+
+
+def test_the_kernel_sees_no_grader_secrets_and_a_temporary_home(tmp_path, synthetic_digits, monkeypatch):
+    """Does a student's kernel start without the grader's other variables and with a throwaway HOME?"""
+    from pathlib import Path
+
+    from autograder.grade_class import GradingOptions, kernel_environment
+
+    monkeypatch.setenv("GRADER_SECRET_TOKEN", "do-not-leak")
+    probe = (
+        "import os\n"
+        "assert 'GRADER_SECRET_TOKEN' not in os.environ, 'secret leaked'\n"
+        f"assert os.environ['HOME'] != {str(Path.home())!r}, 'real HOME'\n"
+        "def class_counts(y):\n    return np.bincount(y, minlength=10)"
+    )
+    path = submission(tmp_path, "01_load", {"class_counts": probe})
+    grade = grade_notebook(path, release=LESSONS / "01_load.ipynb", env=kernel_environment(GradingOptions()))
+    assert [r.message for r in grade.results if not r.passed] == []
