@@ -44,3 +44,20 @@ def real_digits_npz(real_digits, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("real-mnist") / "mnist.npz"
     np.savez(path, x_train=images[:3000], y_train=labels[:3000], x_test=images[3000:], y_test=labels[3000:])
     return path
+
+
+def assert_scored(result, check_id: str, *, passed: bool) -> None:
+    """The result is for ``check_id``, passed or failed, with all-or-nothing points from the spec."""
+    from autograder.results import Outcome
+    from autograder.spec import SPEC
+
+    assert result.check_id == check_id
+    assert result.max_points == SPEC.points[check_id]
+    if passed:
+        assert result.outcome is Outcome.PASSED, result.message
+        assert result.points == SPEC.points[check_id]
+        assert result.hint == ""
+    else:
+        assert result.outcome is Outcome.FAILED, result.message
+        assert result.points == 0
+        assert result.hint

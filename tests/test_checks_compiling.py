@@ -9,19 +9,9 @@ from autograder.describe import describe_compile
 from autograder.exercises import run_check
 from autograder.results import Outcome
 from autograder.spec import SPEC
+from conftest import assert_scored
 
 
-def assert_scored(result, *, passed):
-    """A compile_model result, passed or failed, with all-or-nothing points from the spec."""
-    assert result.check_id == "compile_model"
-    assert result.max_points == SPEC.points["compile_model"]
-    if passed:
-        assert result.outcome is Outcome.PASSED, result.message
-        assert result.points == SPEC.points["compile_model"]
-    else:
-        assert result.outcome is Outcome.FAILED, result.message
-        assert result.points == 0
-        assert result.hint
 
 
 def compiler(loss=None, optimizer=None, metrics=("accuracy",)):
@@ -42,14 +32,14 @@ def check(compile_model, build_model=reference.build_model):
 def test_reference_compile_passes():
     """Does the reference compile_model pass with the spec's points?"""
     result = check(reference.compile_model)
-    assert_scored(result, passed=True)
+    assert_scored(result, "compile_model", passed=True)
     assert "Adam with learning rate 0.001" in result.message
 
 
 def test_softmax_with_from_logits_true_fails_as_double_softmax():
     """Does a softmax output with from_logits=True fail, saying softmax is applied twice?"""
     result = check(compiler(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)))
-    assert_scored(result, passed=False)
+    assert_scored(result, "compile_model", passed=False)
     assert "softmax is applied twice" in result.message
     assert len(result.message.splitlines()) == 1
     assert "from_logits=False" in result.hint
@@ -62,14 +52,14 @@ def test_linear_output_with_from_logits_true_fails_on_from_logits():
                                  keras.layers.Dense(30, activation="relu"), keras.layers.Dense(10)])
 
     result = check(compiler(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)), linear_model)
-    assert_scored(result, passed=False)
+    assert_scored(result, "compile_model", passed=False)
     assert result.message == "Your loss has from_logits=True; the spec asks for from_logits=False."
 
 
 def test_learning_rate_001_fails_naming_both_rates():
     """Does learning rate 0.01 fail, naming 0.01 and 0.001?"""
     result = check(compiler(optimizer=lambda: keras.optimizers.Adam(learning_rate=0.01)))
-    assert_scored(result, passed=False)
+    assert_scored(result, "compile_model", passed=False)
     assert result.message == "Your learning rate is 0.01; the spec asks for 0.001."
     assert "keras.optimizers.Adam(learning_rate=0.001)" in result.hint
 
@@ -77,7 +67,7 @@ def test_learning_rate_001_fails_naming_both_rates():
 def test_sgd_fails_naming_it():
     """Does SGD (at its default rate 0.01) fail, naming SGD and Adam and the learning rate?"""
     result = check(compiler(optimizer=lambda: keras.optimizers.SGD()))
-    assert_scored(result, passed=False)
+    assert_scored(result, "compile_model", passed=False)
     assert "Your optimizer is SGD; the spec asks for Adam." in result.message
     assert "Your learning rate is 0.01; the spec asks for 0.001." in result.message
 
@@ -85,14 +75,14 @@ def test_sgd_fails_naming_it():
 def test_sgd_at_the_right_rate_still_fails():
     """Does SGD with learning rate 0.001 fail on the optimizer alone?"""
     result = check(compiler(optimizer=lambda: keras.optimizers.SGD(learning_rate=0.001)))
-    assert_scored(result, passed=False)
+    assert_scored(result, "compile_model", passed=False)
     assert result.message == "Your optimizer is SGD; the spec asks for Adam."
 
 
 def test_categorical_crossentropy_fails_with_one_hot_hint():
     """Does 'categorical_crossentropy' fail, naming the spec's loss, with a hint about one-hot labels?"""
     result = check(compiler(loss="categorical_crossentropy"))
-    assert_scored(result, passed=False)
+    assert_scored(result, "compile_model", passed=False)
     assert "Your loss is 'categorical_crossentropy'" in result.message
     assert "SparseCategoricalCrossentropy" in result.message
     assert "one-hot" in result.hint
@@ -101,14 +91,14 @@ def test_categorical_crossentropy_fails_with_one_hot_hint():
 def test_missing_accuracy_fails():
     """Do metrics without accuracy fail, listing the metrics found?"""
     result = check(compiler(metrics=["mae"]))
-    assert_scored(result, passed=False)
+    assert_scored(result, "compile_model", passed=False)
     assert result.message == "Your metrics are ['mae']; the spec asks for 'accuracy' among them."
 
 
 def test_no_metrics_fails():
     """Does compiling with no metrics fail, saying there are none?"""
     result = check(compiler(metrics=[]))
-    assert_scored(result, passed=False)
+    assert_scored(result, "compile_model", passed=False)
     assert "Your metrics are none" in result.message
 
 
@@ -116,7 +106,7 @@ def test_every_compile_mistake_is_reported():
     """With the wrong loss, from_logits, optimizer, rate and metrics all at once, is each one reported?"""
     result = check(compiler(loss=keras.losses.CategoricalCrossentropy(from_logits=True),
                             optimizer=lambda: keras.optimizers.SGD(learning_rate=0.05), metrics=["mae"]))
-    assert_scored(result, passed=False)
+    assert_scored(result, "compile_model", passed=False)
     message = result.message
     assert "Your loss is 'categorical_crossentropy'" in message
     assert "softmax is applied twice" in message
@@ -129,7 +119,7 @@ def test_every_compile_mistake_is_reported():
 def test_uncompiled_fails():
     """Does a compile_model that doesn't compile fail, saying the model was left uncompiled?"""
     result = check(lambda model: None)
-    assert_scored(result, passed=False)
+    assert_scored(result, "compile_model", passed=False)
     assert "uncompiled" in result.message
     assert "model.compile" in result.hint
 
@@ -141,19 +131,19 @@ def test_other_spellings_of_accuracy_pass(metric):
     def compile_model(model):
         compiler(metrics=[metric() if isinstance(metric, type) else metric])(model)
 
-    assert_scored(check(compile_model), passed=True)
+    assert_scored(check(compile_model), "compile_model", passed=True)
 
 
 @pytest.mark.parametrize("loss", ["sparse_categorical_crossentropy", keras.losses.sparse_categorical_crossentropy],
                          ids=["string", "function"])
 def test_loss_as_string_or_function_passes(loss):
     """Is the loss accepted as the string 'sparse_categorical_crossentropy' or Keras's function?"""
-    assert_scored(check(compiler(loss=loss)), passed=True)
+    assert_scored(check(compiler(loss=loss)), "compile_model", passed=True)
 
 
 def test_optimizer_as_string_adam_passes():
     """Is optimizer='adam' (Adam at its default rate 0.001) accepted?"""
-    assert_scored(check(compiler(optimizer="adam")), passed=True)
+    assert_scored(check(compiler(optimizer="adam")), "compile_model", passed=True)
 
 
 def test_returning_a_new_compiled_model_is_accepted():
@@ -163,7 +153,7 @@ def test_returning_a_new_compiled_model_is_accepted():
         reference.compile_model(fresh)
         return fresh
 
-    assert_scored(check(compile_model), passed=True)
+    assert_scored(check(compile_model), "compile_model", passed=True)
 
 
 def test_compiling_in_place_and_returning_something_else_is_accepted():
@@ -172,7 +162,7 @@ def test_compiling_in_place_and_returning_something_else_is_accepted():
         reference.compile_model(model)
         return "done"
 
-    assert_scored(check(compile_model), passed=True)
+    assert_scored(check(compile_model), "compile_model", passed=True)
 
 
 def test_sigmoid_output_is_reported():
@@ -182,7 +172,7 @@ def test_sigmoid_output_is_reported():
                                  keras.layers.Dense(30, activation="relu"), keras.layers.Dense(10, activation="sigmoid")])
 
     result = check(reference.compile_model, sigmoid_model)
-    assert_scored(result, passed=False)
+    assert_scored(result, "compile_model", passed=False)
     assert "Your output layer uses sigmoid" in result.message
 
 
@@ -192,7 +182,7 @@ def test_check_compile_model_on_plain_description():
     reference.compile_model(model)
     description = describe_compile(model)
     assert description["compiled"] and description["output_activation"] == "softmax"
-    assert_scored(check_compile_model(description), passed=True)
+    assert_scored(check_compile_model(description), "compile_model", passed=True)
     uncompiled = describe_compile(reference.build_model())
     assert not uncompiled["compiled"]
     assert "uncompiled" in check_compile_model(uncompiled).message

@@ -8,20 +8,9 @@ from autograder.checks.data import check_class_counts, check_flatten, check_load
 from autograder.exercises import run_check
 from autograder.results import Outcome
 from autograder.spec import SPEC
+from conftest import assert_scored
 
 
-def assert_scored(result, check_id, *, passed):
-    """The result is for check_id, passed or failed, with all-or-nothing points from the spec."""
-    assert result.check_id == check_id
-    assert result.max_points == SPEC.points[check_id]
-    if passed:
-        assert result.outcome is Outcome.PASSED, result.message
-        assert result.points == SPEC.points[check_id]
-        assert result.hint == ""
-    else:
-        assert result.outcome is Outcome.FAILED, result.message
-        assert result.points == 0
-        assert result.hint
 
 
 def mnist_like(n_train=50, n_test=20, seed=0):

@@ -10,19 +10,9 @@ from autograder.describe import describe_compile, describe_independence, describ
 from autograder.exercises import run_check
 from autograder.results import Outcome
 from autograder.spec import SPEC
+from conftest import assert_scored
 
 
-def assert_scored(result, *, passed):
-    """A build_model result, passed or failed, with all-or-nothing points from the spec."""
-    assert result.check_id == "build_model"
-    assert result.max_points == SPEC.points["build_model"]
-    if passed:
-        assert result.outcome is Outcome.PASSED, result.message
-        assert result.points == SPEC.points["build_model"]
-    else:
-        assert result.outcome is Outcome.FAILED, result.message
-        assert result.points == 0
-        assert result.hint
 
 
 def dense(units, activation, name=None):
@@ -51,7 +41,7 @@ def builder(**changes):
 def test_spec_model_passes():
     """Does the spec's network pass with full points and a message naming its 81,840 parameters?"""
     result = run_check("build_model", reference.build_model)
-    assert_scored(result, passed=True)
+    assert_scored(result, "build_model", passed=True)
     assert "81,840 parameters" in result.message
     assert result.hint == ""
 
@@ -66,13 +56,13 @@ def test_handwritten_spec_model_passes():
             keras.layers.Dense(10, activation="softmax", name="layer3"),
         ])
 
-    assert_scored(run_check("build_model", build_model), passed=True)
+    assert_scored(run_check("build_model", build_model), "build_model", passed=True)
 
 
 def test_missing_layer2_fails_with_counts():
     """Does a model missing layer2 fail, saying it has 2 Dense layers and the wrong parameter count?"""
     result = run_check("build_model", lambda: sequential(dense(100, "relu", "layer1"), dense(10, "softmax", "layer3")))
-    assert_scored(result, passed=False)
+    assert_scored(result, "build_model", passed=False)
     assert "Your model has 2 Dense layers (layer1, layer3); the spec asks for 3 (layer1, layer2, layer3)." in result.message
     assert "Your model has 79,510 parameters; the spec's network has 81,840." in result.message
 
@@ -87,7 +77,7 @@ def test_missing_layer2_is_named_as_missing():
 def test_fourth_dense_layer_fails_as_one_too_many():
     """Does a fourth Dense layer after layer3 fail as 'one too many', with the layer and parameter counts?"""
     result = run_check("build_model", lambda: sequential(*spec_layers(), dense(10, "softmax", "layer4")))
-    assert_scored(result, passed=False)
+    assert_scored(result, "build_model", passed=False)
     lines = result.message.splitlines()
     assert lines == [
         "Your model has 4 Dense layers (layer1, layer2, layer3, layer4); the spec asks for 3 (layer1, layer2, layer3).",
@@ -107,7 +97,7 @@ def test_extra_middle_layer_is_the_one_too_many():
 def test_wrong_case_name_fails_naming_it():
     """Does 'Layer2' instead of 'layer2' fail, quoting both names and saying names are case-sensitive?"""
     result = run_check("build_model", builder(layer2={"name": "Layer2"}))
-    assert_scored(result, passed=False)
+    assert_scored(result, "build_model", passed=False)
     assert result.message == "The 2nd Dense layer is named 'Layer2'; the spec asks for 'layer2'."
     assert "case-sensitive" in result.hint
 
@@ -115,7 +105,7 @@ def test_wrong_case_name_fails_naming_it():
 def test_25_units_fails_with_exact_sentence():
     """Does layer2 with 25 units fail with exactly 'layer2 has 25 units; the spec asks for 30.', plus the parameters?"""
     result = run_check("build_model", builder(layer2={"units": 25}))
-    assert_scored(result, passed=False)
+    assert_scored(result, "build_model", passed=False)
     lines = result.message.splitlines()
     assert "layer2 has 25 units; the spec asks for 30." in lines
     assert "Your model has 81,285 parameters; the spec's network has 81,840." in lines
@@ -125,7 +115,7 @@ def test_25_units_fails_with_exact_sentence():
 def test_sigmoid_output_fails_naming_sigmoid():
     """Does a sigmoid output layer fail, naming sigmoid and softmax, with a hint about mutually exclusive classes?"""
     result = run_check("build_model", builder(layer3={"activation": "sigmoid"}))
-    assert_scored(result, passed=False)
+    assert_scored(result, "build_model", passed=False)
     assert result.message == "layer3 uses activation 'sigmoid'; the spec asks for 'softmax'."
     assert "sigmoid" in result.hint and "softmax" in result.hint
 
@@ -133,7 +123,7 @@ def test_sigmoid_output_fails_naming_sigmoid():
 def test_linear_output_fails_with_softmax_hint():
     """Does an output layer without activation fail, hinting to put softmax on it?"""
     result = run_check("build_model", builder(layer3={"activation": None}))
-    assert_scored(result, passed=False)
+    assert_scored(result, "build_model", passed=False)
     assert "layer3 uses activation 'linear'; the spec asks for 'softmax'." in result.message
     assert "activation='softmax'" in result.hint
 
@@ -142,7 +132,7 @@ def test_several_mistakes_in_one_model_are_all_reported():
     """With a wrong name, wrong units and a wrong activation on different layers, is each one reported?"""
     result = run_check("build_model", builder(layer1={"name": "hidden"}, layer2={"units": 25},
                                               layer3={"activation": "sigmoid"}))
-    assert_scored(result, passed=False)
+    assert_scored(result, "build_model", passed=False)
     assert "The 1st Dense layer is named 'hidden'; the spec asks for 'layer1'." in result.message
     assert "layer2 has 25 units; the spec asks for 30." in result.message
     assert "layer3 uses activation 'sigmoid'; the spec asks for 'softmax'." in result.message
@@ -153,7 +143,7 @@ def test_several_mistakes_in_one_model_are_all_reported():
 def test_flatten_layer_with_image_input_fails():
     """Does Input(shape=(28, 28)) with a Flatten layer fail, naming the input shape and the Flatten layer?"""
     result = run_check("build_model", lambda: sequential(keras.layers.Flatten(), *spec_layers(), shape=(28, 28)))
-    assert_scored(result, passed=False)
+    assert_scored(result, "build_model", passed=False)
     assert "Your model's input shape is (None, 28, 28); the spec asks for (None, 784)." in result.message
     assert "Flatten layer" in result.message
     assert "already flattened" in result.hint
@@ -162,7 +152,7 @@ def test_flatten_layer_with_image_input_fails():
 def test_no_input_fails_saying_no_input_shape():
     """Does a Sequential without keras.Input fail, saying it has no input shape yet?"""
     result = run_check("build_model", lambda: keras.Sequential(spec_layers()))
-    assert_scored(result, passed=False)
+    assert_scored(result, "build_model", passed=False)
     assert "no input shape yet" in result.message
     assert "keras.Input(shape=(784,))" in result.hint
 
@@ -171,7 +161,7 @@ def test_same_global_model_twice_fails():
     """Does a build_model that returns the same global model every time fail, saying the models share layers?"""
     shared = reference.build_model()
     result = run_check("build_model", lambda: shared)
-    assert_scored(result, passed=False)
+    assert_scored(result, "build_model", passed=False)
     assert "share layers" in result.message
     assert "inside build_model()" in result.hint
 
@@ -180,14 +170,14 @@ def test_layers_created_once_outside_fail():
     """Does a build_model that wraps layers created once outside it fail as sharing layers?"""
     layers = spec_layers()
     result = run_check("build_model", lambda: sequential(*layers))
-    assert_scored(result, passed=False)
+    assert_scored(result, "build_model", passed=False)
     assert "share layers" in result.message
 
 
 def test_string_instead_of_model_fails():
     """Does a build_model returning a string fail, saying a Keras model was expected?"""
     result = run_check("build_model", lambda: "my model")
-    assert_scored(result, passed=False)
+    assert_scored(result, "build_model", passed=False)
     assert result.message == "build_model() returned a str; expected a Keras model."
 
 
@@ -197,7 +187,7 @@ def test_check_build_model_on_plain_description():
     description = describe_model(first)
     assert description["parameters"] == SPEC.model.parameters == 81_840
     assert [layer["name"] for layer in description["layers"]] == ["layer1", "layer2", "layer3"]
-    assert_scored(check_build_model(description, describe_independence(first, second)), passed=True)
+    assert_scored(check_build_model(description, describe_independence(first, second)), "build_model", passed=True)
 
 
 def compiled_distinctively():

@@ -15,6 +15,7 @@ from autograder.exercises import run_check  # noqa: E402
 from autograder.results import Outcome  # noqa: E402
 from autograder.serialize import round_trip  # noqa: E402
 from autograder.spec import SPEC  # noqa: E402
+from conftest import assert_scored  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -24,17 +25,6 @@ def close_figures():
     plt.close("all")
 
 
-def assert_scored(result, check_id, *, passed):
-    """A result, passed or failed, with all-or-nothing points from the spec."""
-    assert result.check_id == check_id
-    assert result.max_points == SPEC.points[check_id]
-    if passed:
-        assert result.outcome is Outcome.PASSED, result.message
-        assert result.points == SPEC.points[check_id]
-    else:
-        assert result.outcome is Outcome.FAILED, result.message
-        assert result.points == 0
-        assert result.hint
 
 
 def probabilities(model, rows):

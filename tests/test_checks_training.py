@@ -8,22 +8,12 @@ from autograder.describe import describe_history
 from autograder.exercises import run_check
 from autograder.results import Outcome
 from autograder.spec import SPEC
+from conftest import assert_scored
 
 SAMPLES = 3000
 REFERENCE_ACCURACY = 0.86
 
 
-def assert_scored(result, *, passed):
-    """A train result, passed or failed, with all-or-nothing points from the spec."""
-    assert result.check_id == "train"
-    assert result.max_points == SPEC.points["train"]
-    if passed:
-        assert result.outcome is Outcome.PASSED, result.message
-        assert result.points == SPEC.points["train"]
-    else:
-        assert result.outcome is Outcome.FAILED, result.message
-        assert result.points == 0
-        assert result.hint
 
 
 def history(epochs=20, steps=75, validation=True, final_val_accuracy=0.85):
@@ -45,27 +35,27 @@ def test_spec_steps_per_epoch():
 def test_right_history_passes():
     """Do 20 epochs of 75 batches with validation, close to the reference accuracy, pass?"""
     result = check_train(history(), SAMPLES, REFERENCE_ACCURACY)
-    assert_scored(result, passed=True)
+    assert_scored(result, "train", passed=True)
     assert "85.0%" in result.message and "86.0%" in result.message
 
 
 def test_accuracy_within_margin_passes():
     """Does an accuracy just inside the spec's margin below the reference pass?"""
     final = REFERENCE_ACCURACY - SPEC.training.accuracy_margin + 0.001
-    assert_scored(check_train(history(final_val_accuracy=final), SAMPLES, REFERENCE_ACCURACY), passed=True)
+    assert_scored(check_train(history(final_val_accuracy=final), SAMPLES, REFERENCE_ACCURACY), "train", passed=True)
 
 
 def test_ten_epochs_fail():
     """Does a fit of 10 epochs fail, naming 10 and 20?"""
     result = check_train(history(epochs=10), SAMPLES, REFERENCE_ACCURACY)
-    assert_scored(result, passed=False)
+    assert_scored(result, "train", passed=False)
     assert result.message == "Your training ran 10 epochs; the spec asks for 20."
 
 
 def test_no_validation_split_fails_explaining_steps():
     """Do 94 batches without validation fail, explaining 2400 samples and batches of 32, and the missing val metrics?"""
     result = check_train(history(steps=94, validation=False), SAMPLES, REFERENCE_ACCURACY)
-    assert_scored(result, passed=False)
+    assert_scored(result, "train", passed=False)
     lines = result.message.splitlines()
     assert len(lines) == 2
     assert lines[0] == ("Each epoch ran 94 batches; with 3000 samples, 2400 left after the 20% validation split, "
@@ -77,14 +67,14 @@ def test_no_validation_split_fails_explaining_steps():
 def test_no_validation_metrics_fails():
     """Does a History without val_loss and val_accuracy fail, naming both?"""
     result = check_train(history(validation=False), SAMPLES, REFERENCE_ACCURACY)
-    assert_scored(result, passed=False)
+    assert_scored(result, "train", passed=False)
     assert result.message == "The History has no val_loss or val_accuracy; the spec holds out 20% for validation."
 
 
 def test_low_accuracy_fails_naming_both():
     """Does a final validation accuracy far below the reference fail, naming both accuracies and the floor?"""
     result = check_train(history(final_val_accuracy=0.5), SAMPLES, REFERENCE_ACCURACY)
-    assert_scored(result, passed=False)
+    assert_scored(result, "train", passed=False)
     assert "Your final validation accuracy is 50.0%" in result.message
     assert "the reference model reaches 86.0%" in result.message
     assert "(81.0%)" in result.message
@@ -94,7 +84,7 @@ def test_low_accuracy_fails_naming_both():
 def test_every_training_mistake_is_reported():
     """With 10 epochs of 94 batches and a low accuracy, is each mistake reported?"""
     result = check_train(history(epochs=10, steps=94, final_val_accuracy=0.3), SAMPLES, REFERENCE_ACCURACY)
-    assert_scored(result, passed=False)
+    assert_scored(result, "train", passed=False)
     assert "ran 10 epochs" in result.message
     assert "ran 94 batches" in result.message
     assert "30.0%" in result.message
@@ -106,7 +96,7 @@ def test_history_of_two_fits_fails():
     description = history()
     description["metrics"] = {name: values * 2 for name, values in description["metrics"].items()}
     result = check_train(description, SAMPLES, REFERENCE_ACCURACY)
-    assert_scored(result, passed=False)
+    assert_scored(result, "train", passed=False)
     assert "holds 40 epochs of loss but says it ran 20" in result.message
 
 
@@ -114,7 +104,7 @@ def test_not_a_history_fails():
     """Does returning something other than a History (is_history False) fail, naming what it was?"""
     result = check_train({"is_history": False, "class_name": "Sequential", "params": {}, "metrics": {}},
                          SAMPLES, REFERENCE_ACCURACY)
-    assert_scored(result, passed=False)
+    assert_scored(result, "train", passed=False)
     assert result.message == "train returned a Sequential; expected the History that model.fit returns."
     assert "return model.fit" in result.hint
 
@@ -141,12 +131,12 @@ def test_train_end_to_end_on_synthetic_digits():
     X = reference.flatten(images)
 
     result = run_check("train", reference.train, X, labels)
-    assert_scored(result, passed=True)
+    assert_scored(result, "train", passed=True)
     assert "20 epochs of 75 batches" in result.message
 
     def two_epochs(model, X, y):
         return model.fit(X, y, epochs=2, batch_size=32, validation_split=0.2, verbose=0)
 
     result = run_check("train", two_epochs, X, labels)
-    assert_scored(result, passed=False)
+    assert_scored(result, "train", passed=False)
     assert "Your training ran 2 epochs; the spec asks for 20." in result.message
