@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from autograder.cli import print_gradebook
-from autograder.grade_class import grade_class
+from autograder.grade_class import data_source, grade_class
 from autograder.grade_notebook import grade_notebook
 from autograder.spec import SPEC
 
@@ -32,11 +32,9 @@ OUTPUT = PROJECT_ROOT / "grading-output"
 
 def choose_data_source() -> str:
     """Uses MNIST_PATH if set, else Keras's cached mnist.npz, else the synthetic digits; says which."""
-    if os.environ.get("MNIST_PATH"):
-        return f"MNIST_PATH={os.environ['MNIST_PATH']}"
-    keras_home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
-    if (keras_home / "datasets" / "mnist.npz").exists():
-        return f"Keras's cached {keras_home / 'datasets' / 'mnist.npz'}"
+    source = data_source()
+    if source:
+        return f"{source} (MNIST_PATH)" if os.environ.get("MNIST_PATH") else f"Keras's cached {source}"
     os.environ["MNIST_PATH"] = "synthetic"
     return ("SYNTHETIC digits: no MNIST_PATH is set and Keras has no cached mnist.npz, so this run uses "
             "digits rendered from fonts (MNIST_PATH=synthetic). Set MNIST_PATH to real MNIST for real results")

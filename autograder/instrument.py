@@ -48,23 +48,18 @@ def instrument(notebook: nbformat.NotebookNode, observations_folder: str) -> dic
     Returns:
         The index, in the changed notebook, of each check id's cell.
     """
-    cells_of_checks: dict[str, int] = {}
-    for cell in notebook.cells:
-        if not is_test_cell(cell):
-            continue
-        found = check_call(cell.source)
-        if found is None:
-            continue
-        check_id, arguments = found
-        cell.source = f"{RECORDER_NAME}({check_id!r}{', ' + arguments if arguments else ''})"
     setup = nbformat.v4.new_code_cell(
         "from autograder.recorder import Recorder\n"
         f"{RECORDER_NAME} = Recorder({observations_folder!r})\n"
         "del Recorder"
     )
     notebook.cells.insert(0, setup)
+    cells_of_checks: dict[str, int] = {}
     for index, cell in enumerate(notebook.cells):
-        found = check_call(cell.source.replace(RECORDER_NAME, "check")) if index else None
-        if found and is_test_cell(cell):
-            cells_of_checks[found[0]] = index
+        found = check_call(cell.source) if is_test_cell(cell) else None
+        if found is None:
+            continue
+        check_id, arguments = found
+        cell.source = f"{RECORDER_NAME}({check_id!r}{', ' + arguments if arguments else ''})"
+        cells_of_checks[check_id] = index
     return cells_of_checks
