@@ -118,6 +118,8 @@ def grade_class(source: str | Path, *, output: str | Path = DEFAULT_OUTPUT, jobs
         The records of every student under ``source``, sorted by name.
     """
     output = Path(output)
+    for leftover in output.rglob(".*.tmp") if output.exists() else []:
+        leftover.unlink()  # half-written files of a run that was killed; the finished files are whole
     submissions = find_submissions(source, spec=spec)
     keys = [s.key for s in submissions]
     if len(set(keys)) != len(keys):
