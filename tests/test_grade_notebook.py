@@ -71,3 +71,14 @@ def test_the_kernel_sees_no_grader_secrets_and_a_temporary_home(tmp_path, synthe
     path = submission(tmp_path, "01_load", {"class_counts": probe})
     grade = grade_notebook(path, release=LESSONS / "01_load.ipynb", env=kernel_environment(GradingOptions()))
     assert [r.message for r in grade.results if not r.passed] == []
+
+
+def test_grading_twice_gives_identical_results(synthetic_digits):
+    """Does grading the training lesson twice give exactly the same results, accuracy figures included?"""
+    from autograder.grade_class import GradingOptions, kernel_environment
+
+    example = LESSONS.parent.parent / "examples" / "submissions" / "fails_learning_rate" / "mnist" / "04_train.ipynb"
+    env = kernel_environment(GradingOptions())
+    first, second = (grade_notebook(example, release=LESSONS / "04_train.ipynb", env=env) for _ in range(2))
+    assert [r.to_dict() for r in first.results] == [r.to_dict() for r in second.results]
+    assert "reached" in first.results[1].message  # the train check's message quotes the accuracy
