@@ -1,0 +1,133 @@
+"""The example submissions (examples/submissions), graded: each student gets exactly the expected result.
+
+Grading one student (five notebooks, each in a fresh kernel; lesson 04 trains three times) takes about
+a minute, so each student is graded once per session and the result is shared by every test here and in
+test_nbgrader_agreement.py.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.grade_notebook import NotebookGrade, grade_notebook
+from autograder.results import CheckResult, Outcome
+from autograder.spec import SPEC
+from conftest import LESSON_NAMES, LESSONS, PROJECT_ROOT
+
+pytestmark = pytest.mark.slow
+
+EXAMPLES = PROJECT_ROOT / "examples"
+SUBMISSIONS = EXAMPLES / "submissions"
+ASSIGNMENT = "mnist"
+
+FAILED, NOT_ATTEMPTED = Outcome.FAILED, Outcome.NOT_ATTEMPTED
+
+# student -> {check that does not pass: (its outcome, fragments its message must contain)}.
+# Every check not listed must pass with full points.
+EXPECTED: dict[str, dict[str, tuple[Outcome, tuple[str, ...]]]] = {
+    "passes_all": {},
+    "fails_layer_name": {"build_model": (FAILED, ("hidden2", "layer2"))},
+    "fails_units_25": {"build_model": (FAILED, ("layer2 has 25 units; the spec asks for 30.",))},
+    "fails_learning_rate": {"compile_model": (FAILED, ("0.01", "0.001"))},
+    "fails_no_scaling": {"flatten": (FAILED, ("[0, 1]",))},
+    "fails_from_logits": {"compile_model": (FAILED, ("softmax is applied twice",))},
+    "fails_scrambled_pixels": {"flatten": (FAILED, ("transposed",))},
+    "unfinished_train": {"compile_model": (NOT_ATTEMPTED, ()), "train": (NOT_ATTEMPTED, ())},
+}
+STUDENTS = sorted(EXPECTED)
+
+
+@functools.cache
+def grade_student(student: str) -> tuple[NotebookGrade, ...]:
+    """Grades one example student's five notebooks on the synthetic digits, once per session.
+
+    Args:
+        student: The student's folder name under examples/submissions.
+
+    Returns:
+        One grade per lesson, in lesson order.
+    """
+    folder = SUBMISSIONS / student / ASSIGNMENT
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MNIST_PATH", "synthetic")
+        return tuple(grade_notebook(folder / f"{lesson}.ipynb", release=LESSONS / f"{lesson}.ipynb")
+                     for lesson in LESSON_NAMES)
+
+
+@pytest.fixture(scope="session")
+def graded():
+    """Grades a student on first use and remembers the grades for the rest of the session."""
+    return grade_student
+
+
+def results_of(grades: tuple[NotebookGrade, ...]) -> list[CheckResult]:
+    """Every check result of a student, in lesson order."""
+    return [result for grade in grades for result in grade.results]
+
+
+def not_passed(grades: tuple[NotebookGrade, ...]) -> dict[str, Outcome]:
+    """check id -> outcome, for each check that did not pass."""
+    return {r.check_id: r.outcome for r in results_of(grades) if not r.passed}
+
+
+def test_every_student_has_five_lessons():
+    """Does examples/submissions hold exactly the expected students, each with every lesson?"""
+    assert sorted(path.name for path in SUBMISSIONS.iterdir() if path.is_dir()) == STUDENTS
+    for student in STUDENTS:
+        assert sorted(p.stem for p in (SUBMISSIONS / student / ASSIGNMENT).glob("*.ipynb")) == LESSON_NAMES
+
+
+def test_examples_are_what_the_script_generates(tmp_path):
+    """Are the committed examples byte for byte what examples/make_submissions.py writes now?"""
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        import make_submissions
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    written = make_submissions.write_submissions(tmp_path / "submissions")
+    assert len(written) == len(STUDENTS) * len(LESSON_NAMES)
+    stale = [str(p.relative_to(tmp_path)) for p in written
+             if (EXAMPLES / p.relative_to(tmp_path)).read_bytes() != p.read_bytes()]
+    assert stale == [], "regenerate with: .venv/bin/python examples/make_submissions.py"
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_exactly_the_expected_checks_do_not_pass(student, graded):
+    """Does each student miss exactly the expected checks, with the expected outcomes?"""
+    expected = {check_id: outcome for check_id, (outcome, _) in EXPECTED[student].items()}
+    assert not_passed(graded(student)) == expected
+
+
+@pytest.mark.parametrize("student", [s for s in STUDENTS if EXPECTED[s]])
+def test_message_says_what_was_found_and_expected(student, graded):
+    """Does each check a student misses explain itself with the expected words, for 0 points?"""
+    results = {r.check_id: r for r in results_of(graded(student))}
+    for check_id, (_, fragments) in EXPECTED[student].items():
+        result = results[check_id]
+        assert result.points == 0, result
+        assert result.message, result
+        missing = [fragment for fragment in fragments if fragment not in result.message]
+        assert missing == [], f"{check_id}: {result.message!r} lacks {missing}"
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_every_other_check_earns_full_points(student, graded):
+    """Does every check a student gets right earn its full points from the spec?"""
+    grades = graded(student)
+    assert [g.lesson for g in grades] == LESSON_NAMES
+    for grade in grades:
+        assert [r.check_id for r in grade.results] == list(SPEC.lessons[grade.lesson])
+        for result in grade.results:
+            assert result.max_points == SPEC.lessons[grade.lesson][result.check_id]
+            if result.check_id not in EXPECTED[student]:
+                assert (result.outcome, result.points) == (Outcome.PASSED, result.max_points), result
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_honest_submission_raises_no_flags(student, graded):
+    """Does a submission that only fills in the answer cells get graded without any flag?"""
+    assert {g.lesson: g.flags for g in graded(student) if g.flags} == {}
