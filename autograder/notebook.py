@@ -12,6 +12,8 @@ traceback through the grader's own code.
 
 from __future__ import annotations
 
+import warnings
+
 from autograder.exercises import run_check
 from autograder.results import CheckResult, Outcome
 from autograder.spec import SPEC, Spec
@@ -62,7 +64,10 @@ def check(check_id: str, *answers, show_hint: bool = False, spec: Spec = SPEC) -
         CheckFailed: When the check did not pass (so nbgrader scores the cell 0).
     """
     __tracebackhide__ = True  # pytest leaves this frame out of its tracebacks
-    result = run_check(check_id, *answers, spec=spec)
+    with warnings.catch_warnings(record=True):
+        # Warnings raised while your code runs on the check's inputs are not the verdict; they would also
+        # reach stderr, and nbgrader scores a check cell that writes to stderr as failed.
+        result = run_check(check_id, *answers, spec=spec)
     _last_results[check_id] = result
     print(format_result(result, with_hint=show_hint))
     if not result.passed:

@@ -165,7 +165,9 @@ def test_nbgrader_and_grade_notebook_agree_on_every_notebook(autograded):
     disagreements = {f"{student}/{lesson}: nbgrader {theirs:g}, grade_notebook {ours[student, lesson]:g}":
                      why_nbgrader_took_points(autograded.root, student, lesson)
                      for (student, lesson), theirs in autograded.scores.items() if theirs != ours[student, lesson]}
-    assert disagreements == {}
+    assert not disagreements, "nbgrader and grade_notebook disagree:\n" + "\n".join(
+        f"{where}\n    nbgrader took points for: {reasons or 'no error or stderr output found'}"
+        for where, reasons in disagreements.items())
 
 
 def test_nbgrader_takes_points_off_every_mistake(autograded):

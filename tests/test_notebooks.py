@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,12 @@ from conftest import LESSON_NAMES, LESSONS, SOLUTIONS
 pytestmark = pytest.mark.slow
 
 
+def instructor_environment() -> dict[str, str]:
+    """The environment without pytest's marker: with PYTEST_CURRENT_TEST set, ipykernel stops forwarding what
+    libraries write to stderr, which would hide output that makes nbgrader fail a check cell."""
+    return {name: value for name, value in os.environ.items() if name != "PYTEST_CURRENT_TEST"}
+
+
 @pytest.mark.parametrize("lesson", LESSON_NAMES)
 def test_solution_earns_every_point_on_synthetic_digits(lesson, synthetic_digits):
     """Does each solution, graded in a fresh kernel, pass every check of its lesson?"""
@@ -31,9 +38,13 @@ def test_solution_runs_top_to_bottom_on_real_digits(lesson, real_digits_npz, mon
     """Does each solution run without an error on real digits, every check cell printing a pass?"""
     monkeypatch.setenv("MNIST_PATH", str(real_digits_npz))
     notebook = nbformat.read(SOLUTIONS / f"{lesson}.ipynb", as_version=4)
-    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    printed = ["".join(o.get("text", "") for o in cell.outputs) for cell in notebook.cells if is_test_cell(cell)]
+    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute(
+        env=instructor_environment())
+    check_cells = [cell for cell in notebook.cells if is_test_cell(cell)]
+    printed = ["".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout") for cell in check_cells]
     assert printed and all("passed" in text for text in printed), printed
+    stderr = [o.text for cell in check_cells for o in cell.outputs if o.get("name") == "stderr"]
+    assert stderr == [], "nbgrader fails a check cell that writes to stderr"
 
 
 @pytest.mark.parametrize("lesson", LESSON_NAMES)
@@ -48,7 +59,8 @@ def test_nbgrader_validate_passes_every_solution(synthetic_digits, tmp_path):
     """Does `nbgrader validate` accept each solution notebook?"""
     nbgrader = str(Path(sys.executable).with_name("nbgrader"))
     paths = [str(SOLUTIONS / f"{lesson}.ipynb") for lesson in LESSON_NAMES]
-    done = subprocess.run([nbgrader, "validate", *paths], cwd=tmp_path, capture_output=True, text=True, timeout=1200)
+    done = subprocess.run([nbgrader, "validate", *paths], cwd=tmp_path, capture_output=True, text=True, timeout=1200,
+                          env=instructor_environment())
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("Success! Your notebook passes all the tests.") == len(paths), done.stdout
 
@@ -57,5 +69,5 @@ def test_nbgrader_validate_rejects_an_unedited_lesson(synthetic_digits, tmp_path
     """Does `nbgrader validate` report failures on a lesson nobody has worked on?"""
     nbgrader = str(Path(sys.executable).with_name("nbgrader"))
     done = subprocess.run([nbgrader, "validate", str(LESSONS / "03_build.ipynb")], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600, env=instructor_environment())
     assert "VALIDATION FAILED" in done.stdout, done.stdout
