@@ -7,6 +7,7 @@ output files (:func:`grade_student`), so the same code could later run one conta
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -132,7 +133,9 @@ def grade_class(source: str | Path, *, output: str | Path = DEFAULT_OUTPUT, jobs
             grade_student(submission, output=output, options=options, spec=spec)
             bar.update()
     else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        # "spawn", not fork: a process that has loaded TensorFlow or run a kernel holds threads, and a child
+        # forked from it can deadlock on a lock one of them held.
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = [pool.submit(_grade_in_worker, submission, output, options) for submission in todo]
             for future in as_completed(futures):
                 future.result()

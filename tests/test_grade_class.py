@@ -20,7 +20,14 @@ STUDENTS = ("passes_all", "fails_units_25")
 
 @pytest.fixture(scope="module")
 def graded_class(tmp_path_factory):
-    """Two example students in nbgrader's layout, graded once with --jobs 2."""
+    """Two example students in nbgrader's layout, graded once with --jobs 2.
+
+    TensorFlow runs in this process first, as it does in the main job (which checks the solutions before
+    grading the class): workers forked from such a process deadlocked; they must be spawned.
+    """
+    import keras
+
+    keras.ops.convert_to_numpy(keras.ops.ones(3) * 2)
     root = tmp_path_factory.mktemp("class")
     for student in STUDENTS:
         shutil.copytree(EXAMPLES / student, root / "submitted" / student)
