@@ -17,7 +17,6 @@ attempted" or "error", both worth 0 points.
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,7 +121,6 @@ def grade_notebook(path: str | Path, *, release: str | Path | None = None, spec:
     with tempfile.TemporaryDirectory(prefix="autograder-") as temporary:
         work, observations = Path(temporary) / "work", Path(temporary) / "observations"
         work.mkdir()
-        shutil.copy2(path, work / path.name)
         if env is not None:
             (Path(temporary) / "home").mkdir()
             env = {**env, "HOME": str(Path(temporary) / "home")}

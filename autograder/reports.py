@@ -18,7 +18,7 @@ import numpy as np
 
 from autograder.atomic import write_atomically
 from autograder.notebook import STYLE
-from autograder.results import CheckResult, Outcome
+from autograder.results import Outcome
 from autograder.spec import SPEC, Spec
 
 
@@ -241,8 +241,3 @@ def write_student_outputs(record: dict, images: list[tuple[str, str]], output: P
     write_atomically(output / "gradescope" / key / "results.json", json.dumps(gradescope_results(record), indent=2))
     # Written last: its presence (with a matching fingerprint) is what marks the student as done.
     write_atomically(output / "results" / f"{key}.json", json.dumps(record, indent=2, ensure_ascii=False))
-
-
-def results_of(record: dict) -> list[CheckResult]:
-    """Every check result in a student record."""
-    return [CheckResult.from_dict(check) for data in record["lessons"].values() for check in data["checks"]]

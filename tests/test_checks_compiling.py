@@ -8,7 +8,6 @@ from autograder.checks.compiling import check_compile_model, loss_settings, metr
 from autograder.describe import describe_compile
 from autograder.exercises import run_check
 from autograder.results import Outcome
-from autograder.spec import SPEC
 from conftest import assert_scored
 
 
