@@ -28,7 +28,7 @@ from autograder.checks.training import check_train
 from autograder.checks.verdict import errored, not_attempted
 from autograder.describe import describe_compile, describe_figure, describe_history, describe_independence, describe_model
 from autograder.results import CheckResult
-from autograder.serialize import round_trip
+from autograder.serialize import round_trip, type_name
 from autograder.spec import SPEC, Spec
 
 
@@ -85,22 +85,57 @@ def prepare_compile_model(model, *, spec: Spec = SPEC) -> dict:
 
 
 def observe_train(train: Callable, X: np.ndarray, y: np.ndarray, *, spec: Spec = SPEC) -> dict:
-    """Trains the reference network, compiled the reference way, with the student's ``train``.
+    """Trains the reference network, compiled the reference way, with the student's ``train``, on the first
+    :data:`~autograder.probes.TRAINING_ROWS` rows of ``X`` and ``y``.
 
     Seeded the same way as :func:`autograder.reference.reference_val_accuracy`, so a right answer
     reproduces the reference's accuracy, and a compile mistake (checked elsewhere) can't fail this.
+    Keeps the model ``train`` was given (trained, if it did its job) as well as what it returned, so
+    the grader can measure the model itself instead of trusting the History's numbers.
+    """
+    X, y = probes.training_rows(np.asarray(X), np.asarray(y))
+    model = reference.training_start(spec)
+    history = train(model, X, y)
+    return {"history": describe_history(history), "model": model, "X": np.asarray(X), "y": np.asarray(y)}
+
+
+def validation_rows(X: np.ndarray, y: np.ndarray, spec: Spec = SPEC) -> tuple[np.ndarray, np.ndarray]:
+    """The rows ``model.fit(..., validation_split=...)`` held out: the last ones, in order (Keras doesn't shuffle them)."""
+    kept = spec.training.training_samples(len(X))
+    return X[kept:], y[kept:]
+
+
+def measure_val_accuracy(model, X: np.ndarray, y: np.ndarray, spec: Spec = SPEC) -> tuple[float | None, str]:
+    """The share of the held-out validation rows that ``model`` classifies right, measured here.
+
+    Uses the model's own predictions (the argmax of ``model.predict``) compared with the labels: that is
+    what Keras's ``accuracy`` metric computes for integer labels, and unlike ``model.evaluate`` it doesn't
+    depend on the compile settings saved with the model.
+
+    Returns:
+        ``(accuracy, "")``, or ``(None, why it could not be measured)``.
     """
     import keras
 
-    keras.utils.set_random_seed(spec.data.seed)
-    model = reference.build_model(spec)
-    reference.compile_model(model, spec)
-    history = train(model, X, y)
-    return {"history": describe_history(history), "X": np.asarray(X), "y": np.asarray(y)}
+    if not isinstance(model, keras.Model):
+        return None, f"the grader got back a {type_name(model)}, not a Keras model"
+    X_val, y_val = validation_rows(np.asarray(X), np.asarray(y), spec)
+    if len(X_val) == 0:
+        return None, f"X has {len(X)} rows, too few to hold any out for validation"
+    try:
+        predicted = np.asarray(model.predict(X_val, verbose=0)).argmax(axis=-1)
+        return float(np.mean(predicted.reshape(-1) == y_val.reshape(-1))), ""
+    except Exception as error:  # noqa: BLE001 - a model that won't predict is reported, not fatal
+        return None, f"{type(error).__name__}: {error}"
 
 
-def prepare_train(history: dict, X: np.ndarray, y: np.ndarray, *, spec: Spec = SPEC) -> dict:
-    return {"description": history, "samples": len(X), "reference_val_accuracy": reference.reference_val_accuracy(X, y, spec)}
+def prepare_train(history: dict, model, X: np.ndarray, y: np.ndarray, *, spec: Spec = SPEC) -> dict:
+    """Measures the trained model's validation accuracy in the grader's process, and the reference's."""
+    measured, problem = measure_val_accuracy(model, X, y, spec)
+    return {
+        "description": history, "samples": len(X), "measured_val_accuracy": measured, "measurement_problem": problem,
+        "reference_val_accuracy": reference.reference_val_accuracy(X, y, spec),
+    }
 
 
 def model_with_reference_weights(build_model: Callable, spec: Spec):

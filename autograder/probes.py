@@ -11,6 +11,9 @@ import numpy as np
 from autograder.spec import SPEC, Spec
 
 MISSING_DIGIT = 7  # class_counts' probe has no 7s: an np.unique answer returns 9 counts
+# The train check runs the student's train on the first rows of the X, y its cell passes: the spec's epochs,
+# batch size and validation split show just as well on 800 rows, at under a third of the lesson's own training.
+TRAINING_ROWS = 800
 
 
 def class_count_labels(spec: Spec = SPEC) -> np.ndarray:
@@ -45,3 +48,8 @@ def prediction_digits(count: int = 24, spec: Spec = SPEC) -> tuple[np.ndarray, n
 
     images, labels = make_digits(count, seed=spec.data.seed + 3)
     return images.reshape(count, spec.data.pixels).astype(np.float32) / spec.data.pixel_max, labels
+
+
+def training_rows(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows the train check trains on: the first :data:`TRAINING_ROWS` of ``X`` and ``y``."""
+    return X[:TRAINING_ROWS], y[:TRAINING_ROWS]

@@ -1,19 +1,25 @@
-"""Tests of the lesson 04 check train: the History's params and metrics, and how well the model learned."""
+"""Tests of the lesson 04 check train: the History's params and metrics, and how well the trained model learned.
 
+The accuracy that scores is measured by the grader on the model train trained; the History only has to agree.
+The tests at the end train a small reference network (300 synthetic digits, a few seconds each) to check that
+against Keras itself: a History with made-up or edited numbers, or a model that was never trained, must fail.
+"""
+
+import keras
+import numpy as np
 import pytest
 
 from autograder import reference
-from autograder.checks.training import check_train
+from autograder.checks.training import HISTORY_TOLERANCE, check_train, history_tolerance
 from autograder.describe import describe_history
-from autograder.exercises import run_check
+from autograder.exercises import measure_val_accuracy, observe, run_check, validation_rows
 from autograder.results import Outcome
 from autograder.spec import SPEC
 from conftest import assert_scored
 
 SAMPLES = 3000
 REFERENCE_ACCURACY = 0.86
-
-
+SMALL = 300  # rows of synthetic digits for the tests that really train: 240 to fit, the last 60 to validate
 
 
 def history(epochs=20, steps=75, validation=True, final_val_accuracy=0.85):
@@ -32,33 +38,41 @@ def test_spec_steps_per_epoch():
     assert SPEC.training.steps_per_epoch(SAMPLES) == 75
 
 
+def check(description, measured=None, reference_accuracy=REFERENCE_ACCURACY, samples=SAMPLES, problem=""):
+    """check_train on a History description; the grader's measurement defaults to what the History reports."""
+    if measured is None and not problem:
+        measured = (description["metrics"].get("val_accuracy") or [0.0])[-1]
+    return check_train(description, samples, reference_accuracy, measured, problem)
+
+
 def test_right_history_passes():
-    """Do 20 epochs of 75 batches with validation, close to the reference accuracy, pass?"""
-    result = check_train(history(), SAMPLES, REFERENCE_ACCURACY)
+    """Do 20 epochs of 75 batches with validation, measured close to the reference accuracy, pass?"""
+    result = check(history())
     assert_scored(result, "train", passed=True)
-    assert "85.0%" in result.message and "86.0%" in result.message
+    assert result.message == ("On 3000 rows, train ran 20 epochs of 75 batches of 32 with a 20% validation split; the "
+                              "grader measured the model you trained at 85.0% on the validation rows (reference 86.0%).")
 
 
 def test_accuracy_within_margin_passes():
     """Does an accuracy just inside the spec's margin below the reference pass?"""
     final = REFERENCE_ACCURACY - SPEC.training.accuracy_margin + 0.001
-    assert_scored(check_train(history(final_val_accuracy=final), SAMPLES, REFERENCE_ACCURACY), "train", passed=True)
+    assert_scored(check(history(final_val_accuracy=final)), "train", passed=True)
 
 
 def test_ten_epochs_fail():
     """Does a fit of 10 epochs fail, naming 10 and 20?"""
-    result = check_train(history(epochs=10), SAMPLES, REFERENCE_ACCURACY)
+    result = check(history(epochs=10))
     assert_scored(result, "train", passed=False)
     assert result.message == "Your training ran 10 epochs; the spec asks for 20."
 
 
 def test_no_validation_split_fails_explaining_steps():
     """Do 94 batches without validation fail, explaining 2400 samples and batches of 32, and the missing val metrics?"""
-    result = check_train(history(steps=94, validation=False), SAMPLES, REFERENCE_ACCURACY)
+    result = check(history(steps=94, validation=False), measured=0.99)
     assert_scored(result, "train", passed=False)
     lines = result.message.splitlines()
     assert len(lines) == 2
-    assert lines[0] == ("Each epoch ran 94 batches; with 3000 samples, 2400 left after the 20% validation split, "
+    assert lines[0] == ("Each epoch ran 94 batches; with the 3000 rows the check trained on, 2400 left after the 20% validation split, "
                         "and batches of 32, the spec expects 75.")
     assert "val_loss or val_accuracy" in lines[1]
     assert "validation_split=0.2" in result.hint and "batch_size=32" in result.hint
@@ -66,24 +80,60 @@ def test_no_validation_split_fails_explaining_steps():
 
 def test_no_validation_metrics_fails():
     """Does a History without val_loss and val_accuracy fail, naming both?"""
-    result = check_train(history(validation=False), SAMPLES, REFERENCE_ACCURACY)
+    result = check(history(validation=False), measured=0.85)
     assert_scored(result, "train", passed=False)
     assert result.message == "The History has no val_loss or val_accuracy; the spec holds out 20% for validation."
 
 
-def test_low_accuracy_fails_naming_both():
-    """Does a final validation accuracy far below the reference fail, naming both accuracies and the floor?"""
-    result = check_train(history(final_val_accuracy=0.5), SAMPLES, REFERENCE_ACCURACY)
+def test_low_measured_accuracy_fails_naming_both():
+    """Does a measured accuracy far below the reference fail, naming both accuracies, the floor and who measured?"""
+    result = check(history(final_val_accuracy=0.5))
     assert_scored(result, "train", passed=False)
-    assert "Your final validation accuracy is 50.0%" in result.message
-    assert "the reference model reaches 86.0%" in result.message
-    assert "(81.0%)" in result.message
+    assert result.message == ("The model you trained classifies 50.0% of the 600 validation rows right (measured by the "
+                              "grader); the reference model reaches 86.0% on the same digits, and the spec allows 5% "
+                              "less (81.0%).")
     assert "scaled to [0, 1]" in result.hint
+
+
+def test_history_claiming_more_than_measured_fails():
+    """Does a History reporting 99% when the grader measures 85% fail, saying both and the tolerance?"""
+    result = check(history(final_val_accuracy=0.99), measured=0.85)
+    assert_scored(result, "train", passed=False)
+    assert result.message == ("Your History's figures don't match what the grader measured on the model you trained: "
+                              "it reports a final val_accuracy of 99.0%, but that model classifies 85.0% of the 600 "
+                              "validation rows (the last 20% of X) right; the two should agree within 0.5 percentage points.")
+    assert "Return the History of the fit that trained the model train is given, unchanged." in result.hint
+
+
+def test_history_claiming_less_than_measured_fails_too():
+    """Is a History that understates the measured accuracy a mismatch as well (it isn't that fit's History)?"""
+    result = check(history(final_val_accuracy=0.86), measured=0.92)
+    assert_scored(result, "train", passed=False)
+    assert "don't match what the grader measured" in result.message
+
+
+def test_float_noise_between_history_and_measurement_passes():
+    """Does a gap below the tolerance (float noise, a near-tie tipped) pass?"""
+    assert_scored(check(history(final_val_accuracy=0.85 + HISTORY_TOLERANCE * 0.9), measured=0.85), "train", passed=True)
+
+
+def test_tolerance_is_half_a_point_or_one_row():
+    """Is the tolerance 0.5 points for 600 validation rows, and one row's worth for 60?"""
+    assert history_tolerance(600) == HISTORY_TOLERANCE == 0.005
+    assert history_tolerance(60) == pytest.approx(1 / 60)
+
+
+def test_unmeasurable_model_fails_saying_why():
+    """When the grader can't measure the trained model, does the check fail, saying why, without crashing?"""
+    result = check(history(), problem="the grader got back a str, not a Keras model")
+    assert_scored(result, "train", passed=False)
+    assert result.message == ("The grader could not measure the accuracy of the model you trained "
+                              "(the grader got back a str, not a Keras model).")
 
 
 def test_every_training_mistake_is_reported():
     """With 10 epochs of 94 batches and a low accuracy, is each mistake reported?"""
-    result = check_train(history(epochs=10, steps=94, final_val_accuracy=0.3), SAMPLES, REFERENCE_ACCURACY)
+    result = check(history(epochs=10, steps=94, final_val_accuracy=0.3))
     assert_scored(result, "train", passed=False)
     assert "ran 10 epochs" in result.message
     assert "ran 94 batches" in result.message
@@ -95,15 +145,14 @@ def test_history_of_two_fits_fails():
     """Does a History claiming 20 epochs but holding 40 epochs of loss fail?"""
     description = history()
     description["metrics"] = {name: values * 2 for name, values in description["metrics"].items()}
-    result = check_train(description, SAMPLES, REFERENCE_ACCURACY)
+    result = check(description)
     assert_scored(result, "train", passed=False)
     assert "holds 40 epochs of loss but says it ran 20" in result.message
 
 
 def test_not_a_history_fails():
     """Does returning something other than a History (is_history False) fail, naming what it was?"""
-    result = check_train({"is_history": False, "class_name": "Sequential", "params": {}, "metrics": {}},
-                         SAMPLES, REFERENCE_ACCURACY)
+    result = check({"is_history": False, "class_name": "Sequential", "params": {}, "metrics": {}}, measured=0.85)
     assert_scored(result, "train", passed=False)
     assert result.message == "train returned a Sequential; expected the History that model.fit returns."
     assert "return model.fit" in result.hint
@@ -118,13 +167,120 @@ def test_empty_val_accuracy_fails_without_crashing():
     """Does a History whose val_accuracy list is empty fail with a message rather than crash?"""
     description = history()
     description["metrics"]["val_accuracy"] = []
-    result = check_train(description, SAMPLES, REFERENCE_ACCURACY)
+    result = check(description, measured=0.85)
     assert result.outcome is Outcome.FAILED
+
+
+# Against real Keras models and Histories.
+
+
+@pytest.fixture(scope="module")
+def small_digits():
+    """300 synthetic digits, flattened and scaled, and their labels."""
+    from digits.synthetic import make_digits
+
+    images, labels = make_digits(SMALL, seed=0)
+    return reference.flatten(images), labels
+
+
+@pytest.fixture(scope="module")
+def real_fit(small_digits):
+    """The reference network trained the reference way on the small digits: (model, History)."""
+    X, y = small_digits
+    keras.utils.set_random_seed(SPEC.data.seed)
+    model = reference.build_model()
+    reference.compile_model(model)
+    return model, reference.train(model, X, y)
+
+
+def fabricated_history(epochs=SPEC.training.epochs, steps=None, accuracy=1.0):
+    """A History set up by hand, with no training behind it: the numbers a cheat would like."""
+    history = keras.callbacks.History()
+    history.params = {"verbose": 0, "epochs": epochs, "steps": steps or SPEC.training.steps_per_epoch(SMALL)}
+    history.history = {"loss": [0.01] * epochs, "accuracy": [accuracy] * epochs,
+                       "val_loss": [0.01] * epochs, "val_accuracy": [accuracy] * epochs}
+    return history
+
+
+def test_validation_rows_are_the_last_fifth_as_keras_holds_them_out(real_fit, small_digits):
+    """Does the grader's measurement on the last 20% of rows equal the History's final val_accuracy exactly?"""
+    model, history = real_fit
+    X, y = small_digits
+    X_val, y_val = validation_rows(X, y)
+    assert len(X_val) == SMALL - SPEC.training.training_samples(SMALL) == 60
+    np.testing.assert_array_equal(X_val, X[-60:])
+    measured, problem = measure_val_accuracy(model, X, y)
+    assert problem == ""
+    assert measured == pytest.approx(history.history["val_accuracy"][-1], abs=1e-6)
+
+
+def test_reference_train_passes_measured_by_the_grader(small_digits):
+    """Known right: does the reference train pass on real Keras objects, with the measured accuracy in the message?"""
+    result = run_check("train", reference.train, *small_digits)
+    assert_scored(result, "train", passed=True)
+    assert "20 epochs of 8 batches" in result.message
+    assert "the grader measured the model you trained at" in result.message
+
+
+def test_fabricated_perfect_history_without_training_fails(small_digits):
+    """Known wrong: a hand-made History with perfect numbers and no training: mismatch, and the accuracy is too low."""
+    result = run_check("train", lambda model, X, y: fabricated_history(), *small_digits)
+    assert_scored(result, "train", passed=False)
+    lines = result.message.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("Your History's figures don't match what the grader measured on the model you trained: "
+                               "it reports a final val_accuracy of 100.0%")
+    assert lines[1].startswith("The model you trained classifies ")
+
+
+def test_real_history_edited_upward_fails(small_digits):
+    """Known wrong: a real fit whose History was then edited up by 5 points: a mismatch (the model itself is fine)."""
+    def train(model, X, y):
+        history = reference.train(model, X, y)
+        history.history["val_accuracy"] = [min(1.0, value + 0.05) for value in history.history["val_accuracy"]]
+        return history
+
+    result = run_check("train", train, *small_digits)
+    assert_scored(result, "train", passed=False)
+    assert result.message.startswith("Your History's figures don't match what the grader measured")
+    assert len(result.message.splitlines()) == 1
+
+
+def test_untrained_model_with_a_copied_history_fails(real_fit, small_digits):
+    """Known wrong: train returns a History from a real run of another model and leaves its own model untrained."""
+    _, copied = real_fit
+    result = run_check("train", lambda model, X, y: copied, *small_digits)
+    assert_scored(result, "train", passed=False)
+    lines = result.message.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("Your History's figures don't match what the grader measured")
+    assert lines[1].startswith("The model you trained classifies ")
+    assert "train fits the model it is given" in result.hint
+
+
+def test_an_untrained_network_is_far_below_the_floor(small_digits):
+    """Is "the weights must have changed" already implied by the accuracy floor: does the untrained network,
+    measured the grader's way, sit near chance, far below the reference minus the margin?"""
+    X, y = small_digits
+    untrained = observe("train", lambda model, X, y: fabricated_history(), X, y)["model"]
+    keras.utils.set_random_seed(SPEC.data.seed)
+    initial = reference.build_model()
+    for kept, fresh in zip(untrained.get_weights(), initial.get_weights(), strict=True):
+        np.testing.assert_array_equal(kept, fresh)  # the model observe kept is the untouched, seeded network
+    measured, _ = measure_val_accuracy(untrained, X, y)
+    floor = reference.reference_val_accuracy(X, y) - SPEC.training.accuracy_margin
+    assert measured < 0.3 < floor
+
+
+def test_measuring_something_that_is_not_a_model_says_so(small_digits):
+    """Does measure_val_accuracy report, rather than raise, when it gets no Keras model?"""
+    assert measure_val_accuracy(None, *small_digits) == (None, "the grader got back a NoneType, not a Keras model")
 
 
 @pytest.mark.slow
 def test_train_end_to_end_on_synthetic_digits():
-    """Does the reference train pass on 3000 synthetic digits, and a train with epochs=2 fail?"""
+    """Given the lesson's 3000 synthetic digits, does the reference train pass (tried on the first 800 of them),
+    and a train with epochs=2 fail?"""
     from digits.synthetic import make_digits
 
     images, labels = make_digits(3000, seed=0)
@@ -132,7 +288,7 @@ def test_train_end_to_end_on_synthetic_digits():
 
     result = run_check("train", reference.train, X, labels)
     assert_scored(result, "train", passed=True)
-    assert "20 epochs of 75 batches" in result.message
+    assert result.message.startswith("On 800 rows, train ran 20 epochs of 20 batches of 32")
 
     def two_epochs(model, X, y):
         return model.fit(X, y, epochs=2, batch_size=32, validation_split=0.2, verbose=0)

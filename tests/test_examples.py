@@ -1,17 +1,21 @@
 """The example submissions (examples/submissions), graded: each student gets exactly the expected result.
 
 Grading one student (five notebooks, each in a fresh kernel; lesson 04 trains three times) takes about
-a minute, so each student is graded once per session and the result is shared by every test here and in
-test_nbgrader_agreement.py.
+a minute, so each student is graded once per session, in the kernels the class grader starts (its environment,
+one TensorFlow thread), and the result is shared by every test here and in test_nbgrader_agreement.py.
+Grading the class a second time, to check that it comes out the same, adds a few minutes more.
 """
 
 from __future__ import annotations
 
 import functools
 import sys
+from pathlib import Path
 
 import pytest
 
+from autograder import grade_class as class_grader
+from autograder.grade_class import GradingOptions, grade_class, kernel_environment
 from autograder.grade_notebook import NotebookGrade, grade_notebook
 from autograder.results import CheckResult, Outcome
 from autograder.spec import SPEC
@@ -44,6 +48,9 @@ STUDENTS = sorted(EXPECTED)
 def grade_student(student: str) -> tuple[NotebookGrade, ...]:
     """Grades one example student's five notebooks on the synthetic digits, once per session.
 
+    The kernels get the class grader's environment (:func:`autograder.grade_class.kernel_environment`),
+    so these grades are the ones ``mnist-grade`` gives, down to the last digit of a trained accuracy.
+
     Args:
         student: The student's folder name under examples/submissions.
 
@@ -53,7 +60,8 @@ def grade_student(student: str) -> tuple[NotebookGrade, ...]:
     folder = SUBMISSIONS / student / ASSIGNMENT
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MNIST_PATH", "synthetic")
-        return tuple(grade_notebook(folder / f"{lesson}.ipynb", release=LESSONS / f"{lesson}.ipynb")
+        env = kernel_environment(GradingOptions())
+        return tuple(grade_notebook(folder / f"{lesson}.ipynb", release=LESSONS / f"{lesson}.ipynb", env=env)
                      for lesson in LESSON_NAMES)
 
 
@@ -130,3 +138,46 @@ def test_every_other_check_earns_full_points(student, graded):
 def test_honest_submission_raises_no_flags(student, graded):
     """Does a submission that only fills in the answer cells get graded without any flag?"""
     assert {g.lesson: g.flags for g in graded(student) if g.flags} == {}
+
+
+def class_outputs(output: Path) -> dict[str, bytes]:
+    """The files a class run writes that must not depend on the run: ``results/*.json`` and ``gradebook.csv``."""
+    files = sorted(output.glob("results/*.json")) + [output / "gradebook.csv"]
+    return {str(path.relative_to(output)): path.read_bytes() for path in files}
+
+
+def test_grading_the_class_twice_gives_identical_results(graded, tmp_path):
+    """Are results/<student>.json and gradebook.csv byte for byte the same when the class is graded again?
+
+    The first run is this module's cached grades, written out by the real ``grade_class`` (its
+    ``grade_notebook`` answers from the cache, so no student is graded twice in this process). The second
+    is a fresh ``grade_class`` run of every student into another folder with ``--force`` semantics and two
+    spawned workers: new kernels, and a new grader process that retrains the reference model and reloads and
+    measures each student's trained model itself.
+
+    Nothing is excluded from the comparison: a student's record holds no run-dependent field (no time
+    stamps, durations, temporary paths or worker ids; the fingerprint is a hash of the notebooks, the
+    released lessons and the spec), and the gradebook holds only points. If a timing field is ever added
+    to the record, it is the one thing this comparison should leave out. The feedback pages are not
+    compared: their pictures are PNGs drawn by matplotlib, which the record does not depend on.
+    """
+    first, second = tmp_path / "first", tmp_path / "second"
+    cached = {(student, lesson): grade for student in STUDENTS
+              for lesson, grade in zip(LESSON_NAMES, graded(student), strict=True)}
+
+    def from_cache(path, **_):
+        path = Path(path)
+        return cached[path.parent.parent.name, path.stem]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MNIST_PATH", "synthetic")
+        patch.setattr(class_grader, "grade_notebook", from_cache)
+        grade_class(SUBMISSIONS, output=first, jobs=1, force=True, progress=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MNIST_PATH", "synthetic")
+        grade_class(SUBMISSIONS, output=second, jobs=2, force=True, progress=False)
+
+    once, again = class_outputs(first), class_outputs(second)
+    assert sorted(once) == sorted(again) == sorted([f"results/{s}.json" for s in STUDENTS] + ["gradebook.csv"])
+    differing = [name for name in once if once[name] != again[name]]
+    assert differing == [], f"graded twice, these differ: {differing}"

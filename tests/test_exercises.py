@@ -134,3 +134,57 @@ def test_points_follow_the_spec_file(tmp_path):
 def _write(path, text):
     path.write_text(text, encoding="utf-8")
     return path
+
+
+# The train exercise: the grader measures the trained model itself, in memory and from disk alike.
+
+
+@pytest.fixture(scope="module")
+def small_digits():
+    """300 synthetic digits, flattened and scaled, and their labels: enough to train in a few seconds."""
+    from digits.synthetic import make_digits
+
+    images, labels = make_digits(300, seed=0)
+    return reference.flatten(images), labels
+
+
+def fabricated_train(model, X, y):
+    """A train that doesn't train: it hands back a History with perfect numbers, set by hand."""
+    epochs = SPEC.training.epochs
+    history = keras.callbacks.History()
+    history.params = {"verbose": 0, "epochs": epochs, "steps": SPEC.training.steps_per_epoch(len(X))}
+    history.history = {name: [1.0] * epochs for name in ("loss", "accuracy", "val_loss", "val_accuracy")}
+    return history
+
+
+def test_train_observation_keeps_the_trained_model(small_digits):
+    """Does observe keep the model train was given, trained, beside the History's description and X and y?"""
+    observation = observe("train", reference.train, *small_digits)
+    assert set(observation) == {"history", "model", "X", "y"}
+    keras.utils.set_random_seed(SPEC.data.seed)
+    untrained = reference.build_model()
+    changed = [not np.array_equal(kept, fresh) for kept, fresh in zip(observation["model"].get_weights(),
+                                                                      untrained.get_weights(), strict=True)]
+    assert all(changed)
+
+
+@pytest.mark.parametrize("train", [reference.train, fabricated_train], ids=["reference", "fabricated"])
+def test_saved_train_observation_is_measured_the_same(train, small_digits, tmp_path):
+    """Is a train observation judged the same from disk (model as .keras, safe mode) as in memory, and does
+    the reference pass while a fabricated History fails?"""
+    save_observation(observe("train", train, *small_digits), tmp_path)
+    assert (tmp_path / "model0.keras").exists()
+    from_disk = judge("train", load_observation(tmp_path))
+    assert from_disk == run_check("train", train, *small_digits)
+    assert from_disk.passed is (train is reference.train)
+    if not from_disk.passed:
+        assert "don't match what the grader measured on the model you trained" in from_disk.message
+
+
+def test_prepare_train_measures_instead_of_reading_the_history(small_digits):
+    """Does prepare_train's accuracy come from the model, whatever the History's description says?"""
+    observation = observe("train", fabricated_train, *small_digits)
+    prepared = EXERCISES["train"].prepare(**observation, spec=SPEC)
+    assert observation["history"]["metrics"]["val_accuracy"][-1] == 1.0
+    assert prepared["measured_val_accuracy"] < 0.3
+    assert prepared["measurement_problem"] == ""
