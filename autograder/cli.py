@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from autograder.grade_class import DEFAULT_OUTPUT, GradingOptions, grade_class
+from autograder.limits import Limits
 from autograder.reports import most_failed
 from autograder.spec import SPEC
 
@@ -25,9 +26,16 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=1, help="students graded at once (default: %(default)s)")
     parser.add_argument("--force", action="store_true", help="regrade students whose results are up to date")
     parser.add_argument("--release", type=Path, default=DEFAULTS.release, help="released lessons (default: %(default)s)")
-    parser.add_argument("--cell-timeout", type=float, default=DEFAULTS.cell_timeout, help="seconds per cell (default: %(default)s)")
-    parser.add_argument("--notebook-timeout", type=float, default=DEFAULTS.notebook_timeout,
+    limits = DEFAULTS.limits
+    parser.add_argument("--cell-timeout", type=float, default=limits.cell_timeout, help="seconds per cell (default: %(default)s)")
+    parser.add_argument("--notebook-timeout", type=float, default=limits.notebook_timeout,
                         help="seconds per notebook (default: %(default)s)")
+    parser.add_argument("--memory-limit", type=float, default=limits.memory_bytes / 2**30,
+                        help="GB of memory per notebook's kernel and its processes (default: %(default)s)")
+    parser.add_argument("--max-processes", type=int, default=limits.max_processes,
+                        help="processes a notebook's kernel may start (default: %(default)s)")
+    parser.add_argument("--output-limit", type=float, default=limits.output_bytes / 2**20,
+                        help="MB of output kept per notebook (default: %(default)s)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
 
@@ -50,8 +58,10 @@ def print_gradebook(records: list[dict], output: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
-    options = GradingOptions(release=arguments.release, cell_timeout=arguments.cell_timeout,
-                             notebook_timeout=arguments.notebook_timeout)
+    limits = Limits(cell_timeout=arguments.cell_timeout, notebook_timeout=arguments.notebook_timeout,
+                    memory_bytes=int(arguments.memory_limit * 2**30), max_processes=arguments.max_processes,
+                    output_bytes=int(arguments.output_limit * 2**20))
+    options = GradingOptions(release=arguments.release, limits=limits)
     try:
         records = grade_class(arguments.source, output=arguments.output, jobs=arguments.jobs, force=arguments.force,
                               options=options, progress=not arguments.no_progress)

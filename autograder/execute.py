@@ -1,13 +1,36 @@
-"""Executes a notebook in a fresh Jupyter kernel, with a per-cell and a per-notebook time limit."""
+"""Executes a notebook in a fresh Jupyter kernel, within :class:`~autograder.limits.Limits`.
+
+- a cell over its time limit is interrupted, gets an error, and the next cell runs;
+- the notebook over its time limit, or its kernel over the memory or process cap, stops: the kernel
+  and every process under it are killed, and :attr:`Execution.stopped` says why;
+- output beyond the output cap is dropped, so 100 MB printed costs the grader nothing;
+- with ``kernel_argv``, the kernel is started by that command (the grader's sandbox) instead of the
+  installed ``python3`` kernel.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import atexit
+import json
+import os
+import signal
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import nbformat
+import psutil
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
+
+from autograder.limits import Limits, format_bytes
+
+WATCH_INTERVAL = 0.2  # seconds between two looks at the kernel's memory and processes
+OUTPUT_MESSAGES = {"stream", "display_data", "execute_result", "error"}
+TIMEOUT_ERROR = "CellTimeoutError"
 
 
 @dataclass
@@ -16,48 +39,187 @@ class Execution:
 
     Attributes:
         notebook: The notebook with the outputs of the cells that ran.
-        stopped: Why execution stopped early ("" if every cell ran): a timeout or a dead kernel.
-        cell_errors: Cell index -> "ErrorName: message" for each cell that raised.
+        stopped: Why execution stopped early ("" if every cell ran): a timeout, a cap, a dead kernel.
+        cell_errors: Cell index -> "ErrorName: message" for each cell that raised or was interrupted.
+        dropped_output_bytes: Output not kept because of the output cap.
     """
 
     notebook: nbformat.NotebookNode
     stopped: str = ""
     cell_errors: dict[int, str] = field(default_factory=dict)
+    dropped_output_bytes: int = 0
 
 
-def execute(notebook: nbformat.NotebookNode, *, cwd: str, env: dict[str, str] | None = None,
-            cell_timeout: float = 300, notebook_timeout: float = 900, kernel_name: str = "python3") -> Execution:
-    """Runs every cell, carrying on after cells that raise.
+class _CappedClient(NotebookClient):
+    """A NotebookClient that keeps at most ``output_bytes`` of output in the notebook."""
+
+    def __init__(self, notebook, output_bytes: int, **options):
+        super().__init__(notebook, **options)
+        self.output_bytes, self.kept_bytes, self.dropped_bytes = output_bytes, 0, 0
+        self.timed_out: dict[int, str] = {}
+        self.cell_index = -1
+        self.on_cell_start = self._remember_cell
+
+    def _remember_cell(self, cell, cell_index) -> None:
+        self.cell_index = cell_index
+
+    def process_message(self, msg, cell, cell_index):
+        if msg["msg_type"] in OUTPUT_MESSAGES:
+            size = len(json.dumps(msg["content"], default=str))
+            if msg["msg_type"] == "error":
+                content = msg["content"]  # keep the error itself, never a megabyte of it
+                content["evalue"], content["traceback"] = str(content.get("evalue", ""))[:2000], []
+            elif self.kept_bytes + size > self.output_bytes:
+                self.dropped_bytes += size
+                return None
+            self.kept_bytes += size
+        return super().process_message(msg, cell, cell_index)
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        if cell is not None:
+            self.timed_out[self.cell_index] = f"{TIMEOUT_ERROR}: the cell ran longer than its limit of {timeout:g} seconds and was interrupted"
+        return await super()._async_handle_timeout(timeout, cell)
+
+
+class _Watchdog:
+    """Looks at the kernel's process tree every :data:`WATCH_INTERVAL` seconds; kills it over a cap."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.reason = ""
+        self.seen: set[psutil.Process] = set()
+        self.group: int | None = None
+
+    async def watch(self, manager: AsyncKernelManager) -> None:
+        while not self.reason:
+            await asyncio.sleep(WATCH_INTERVAL)
+            pid = getattr(manager.provisioner, "pid", None) if manager.has_kernel else None
+            if pid:
+                self.look(pid)
+
+    def look(self, pid: int) -> None:
+        """Notes the kernel's process tree; kills it if it is over a cap."""
+        try:
+            kernel = psutil.Process(pid)
+            tree = [kernel, *kernel.children(recursive=True)]
+            if self.group is None and os.getpgid(pid) != os.getpgid(0):
+                self.group = os.getpgid(pid)
+        except (psutil.Error, OSError):
+            return
+        self.seen.update(tree)
+        if len(tree) - 1 > self.limits.max_processes:
+            self.reason = (f"your notebook started more than {self.limits.max_processes} processes "
+                           "(the limit per notebook), so its kernel was stopped")
+        elif _resident_bytes(tree) > self.limits.memory_bytes:
+            self.reason = (f"your notebook used more than {format_bytes(self.limits.memory_bytes)} of memory "
+                           "(the limit per notebook), so its kernel was stopped")
+        if self.reason:
+            self.kill_all()
+
+    def kill_all(self) -> None:
+        """Kills the kernel's process group and every process seen under the kernel that is still running."""
+        if self.group is not None:
+            try:
+                os.killpg(self.group, signal.SIGKILL)
+            except OSError:
+                pass
+        for process in self.seen:
+            try:
+                if process.is_running():
+                    process.kill()
+            except psutil.Error:
+                pass
+
+
+def _resident_bytes(processes: list[psutil.Process]) -> int:
+    total = 0
+    for process in processes:
+        try:
+            total += process.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def _kernel_manager(kernel_argv: list[str], provisioner: str | None, spec_folder: Path,
+                    connection_file: str | None) -> AsyncKernelManager:
+    """A kernel manager whose kernel is started with ``kernel_argv`` by ``provisioner`` (None: Jupyter's own),
+    through a kernelspec written to ``spec_folder``."""
+    kernelspec = {"argv": kernel_argv, "display_name": "Autograder kernel", "language": "python"}
+    if provisioner:
+        kernelspec["metadata"] = {"kernel_provisioner": {"provisioner_name": provisioner}}
+    (spec_folder / "autograder-kernel").mkdir(parents=True)
+    (spec_folder / "autograder-kernel" / "kernel.json").write_text(json.dumps(kernelspec))
+    manager = AsyncKernelManager(kernel_name="autograder-kernel",
+                                 kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec_folder)]))
+    if connection_file:
+        manager.connection_file = connection_file
+    return manager
+
+
+def execute(notebook: nbformat.NotebookNode, *, cwd: str, env: dict[str, str] | None = None, limits: Limits = Limits(),
+            kernel_argv: list[str] | None = None, provisioner: str | None = None, connection_file: str | None = None,
+            kernel_name: str = "python3") -> Execution:
+    """Runs every cell, carrying on after cells that raise or run over their time.
 
     Args:
         notebook: The notebook to run; its outputs are filled in place.
         cwd: The kernel's working folder.
         env: The kernel's environment (None: the grader's own).
-        cell_timeout: Seconds one cell may take.
-        notebook_timeout: Seconds the whole notebook may take.
-        kernel_name: The Jupyter kernel to start.
+        limits: Time, memory, process and output limits.
+        kernel_argv: The command that starts the kernel, with ``{connection_file}`` (None: ``kernel_name``).
+        provisioner: The Jupyter kernel provisioner that runs ``kernel_argv`` (None: Jupyter's local one).
+        connection_file: Where the kernel's connection file goes (it must be readable by the kernel).
+        kernel_name: The installed Jupyter kernel to start when ``kernel_argv`` is None.
 
     Returns:
         The execution record; never raises for problems inside the notebook.
     """
-    client = NotebookClient(notebook, timeout=cell_timeout, kernel_name=kernel_name, allow_errors=True,
-                            resources={"metadata": {"path": cwd}}, record_timing=False)
     record = Execution(notebook)
-    start_options = {"env": env} if env is not None else {}
+    watchdog = _Watchdog(limits)
+    with tempfile.TemporaryDirectory(prefix="autograder-kernelspec-") as spec_folder:
+        manager = _kernel_manager(kernel_argv, provisioner, Path(spec_folder), connection_file) if kernel_argv else None
+        client = _CappedClient(
+            notebook, limits.output_bytes, km=manager, kernel_name=kernel_name, timeout=limits.cell_timeout,
+            allow_errors=True, interrupt_on_timeout=True, error_on_timeout={"ename": TIMEOUT_ERROR, "evalue": "", "traceback": []},
+            resources={"metadata": {"path": cwd}}, record_timing=False,
+        )
 
-    async def run() -> None:
-        await client.async_execute(**start_options)
+        async def run() -> None:
+            if client.km is None:
+                client.km = client.create_kernel_manager()
+            manager = client.km
+            watching = asyncio.ensure_future(watchdog.watch(manager))
+            try:
+                await asyncio.wait_for(client.async_execute(cleanup_kc=False, **({"env": env} if env is not None else {})),
+                                       timeout=limits.notebook_timeout)
+            finally:
+                watching.cancel()
+                if manager.has_kernel:
+                    if getattr(manager.provisioner, "pid", None):
+                        watchdog.look(manager.provisioner.pid)  # note what the kernel left running, to kill it
+                    await manager.shutdown_kernel(now=True)
+                if client.kc is not None:
+                    client.kc.stop_channels()
 
-    try:
-        asyncio.run(asyncio.wait_for(run(), timeout=notebook_timeout))
-    except TimeoutError:
-        record.stopped = f"the notebook took longer than its limit of {notebook_timeout:g} seconds"
-    except DeadKernelError:
-        record.stopped = "the kernel died (it crashed or was killed) while running a cell"
-    except Exception as error:  # noqa: BLE001 - a cell over its own limit, a kernel that won't start, ...
-        record.stopped = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}".strip()
+        try:
+            asyncio.run(run())
+        except TimeoutError:
+            record.stopped = f"the notebook took longer than its limit of {limits.notebook_timeout:g} seconds"
+        except DeadKernelError:
+            record.stopped = "the kernel died (it crashed or was killed) while running a cell"
+        except Exception as error:  # noqa: BLE001 - a kernel that won't start, ...
+            record.stopped = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}".strip()
+        finally:
+            watchdog.kill_all()  # whatever the student left running under the kernel
+            atexit.unregister(client._cleanup_kernel)  # nbclient leaves it registered when a kernel fails to start
+    if watchdog.reason:
+        record.stopped = watchdog.reason
+    record.dropped_output_bytes = client.dropped_bytes
     for index, cell in enumerate(notebook.cells):
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 record.cell_errors[index] = f"{output.get('ename')}: {output.get('evalue')}"
+        if index in client.timed_out:
+            record.cell_errors[index] = client.timed_out[index]
     return record

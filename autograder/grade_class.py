@@ -9,13 +9,17 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
 
-from autograder.grade_notebook import grade_notebook
+from autograder.checks.verdict import errored
+from autograder.grade_notebook import NotebookGrade, grade_notebook
+from autograder.kernel_library import data_source
+from autograder.limits import Limits
 from autograder.reports import pictures, student_record, write_gradebook, write_student_outputs, write_summary
 from autograder.spec import SPEC, Spec
 from autograder.submissions import Submission, find_submissions
@@ -31,27 +35,17 @@ class GradingOptions:
 
     Attributes:
         release: The released lessons, whose grader-owned cells replace the students'.
-        cell_timeout: Seconds one cell may take.
-        notebook_timeout: Seconds one notebook may take.
+        limits: Time, memory, process and output limits per notebook.
         kernel_threads: TensorFlow threads per kernel (intra- and inter-op). One thread per kernel is faster
             on small networks and lets parallel workers share the cores without contention.
     """
 
     release: Path = DEFAULT_RELEASE
-    cell_timeout: float = 300
-    notebook_timeout: float = 900
+    limits: Limits = Limits()
     kernel_threads: int = 1
 
 
 KEPT_VARIABLES = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
-
-
-def data_source() -> str | None:
-    """Where the kernels' ``mnist.load_data()`` reads from: MNIST_PATH, else Keras's cached mnist.npz."""
-    if os.environ.get("MNIST_PATH"):
-        return os.environ["MNIST_PATH"]
-    cached = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets" / "mnist.npz"
-    return str(cached) if cached.exists() else None
 
 
 def kernel_environment(options: GradingOptions) -> dict[str, str]:
@@ -80,6 +74,14 @@ def is_done(submission: Submission, output: Path, fingerprint: str) -> bool:
         return False
 
 
+def grader_failure(lesson: str, error: Exception, spec: Spec = SPEC) -> NotebookGrade:
+    """The grade of a lesson the grader itself failed on: every check errored, none of it the student's doing."""
+    message = (f"The grader failed on this notebook ({type(error).__name__}: {error}). This is not a problem with your "
+               "work; your instructor will grade it again.")
+    return NotebookGrade(lesson, [errored(check, message, "Nothing to change; wait for the regrade.", spec=spec)
+                                  for check in spec.lessons[lesson]], ["The grader failed on this notebook."])
+
+
 def grade_student(submission: Submission, *, output: Path, options: GradingOptions, spec: Spec = SPEC) -> dict:
     """Grades one student's notebooks and writes their results, feedback and Gradescope files.
 
@@ -87,13 +89,18 @@ def grade_student(submission: Submission, *, output: Path, options: GradingOptio
         The student's record (what ``results/<student>.json`` holds).
     """
     env = kernel_environment(options)
-    grades = {
-        lesson: grade_notebook(path, release=options.release / path.name, spec=spec, env=env,
-                               cell_timeout=options.cell_timeout, notebook_timeout=options.notebook_timeout)
-        for lesson, path in sorted(submission.notebooks.items())
-    }
-    record = student_record(submission.student, submission.key, submission.fingerprint(spec, options.release),
-                            grades, submission.problems, spec)
+    grades, grader_failed = {}, False
+    for lesson, path in sorted(submission.notebooks.items()):
+        try:
+            grades[lesson] = grade_notebook(path, release=options.release / path.name, spec=spec, env=env, limits=options.limits)
+        except Exception as error:  # noqa: BLE001 - a grader bug costs this lesson a retry, not the class its run
+            grader_failed = True
+            grades[lesson] = grader_failure(lesson, error, spec)
+            print(f"mnist-grade: grading {submission.student}'s {lesson} failed ({type(error).__name__}: {error}); "
+                  "the other lessons and students go on, and the next run retries it.", file=sys.stderr)
+    # An empty fingerprint is never up to date, so the next run grades this student again.
+    fingerprint = "" if grader_failed else submission.fingerprint(spec, options.release)
+    record = student_record(submission.student, submission.key, fingerprint, grades, submission.problems, spec)
     write_student_outputs(record, pictures(grades, spec), output)
     return record
 
@@ -121,6 +128,10 @@ def grade_class(source: str | Path, *, output: str | Path = DEFAULT_OUTPUT, jobs
     output = Path(output)
     for leftover in output.rglob(".*.tmp") if output.exists() else []:
         leftover.unlink()  # half-written files of a run that was killed; the finished files are whole
+    missing = [f"{lesson}.ipynb" for lesson in spec.lessons if not (options.release / f"{lesson}.ipynb").is_file()]
+    if missing:
+        raise ValueError(f"The release folder {options.release} lacks {', '.join(missing)}; give --release the folder "
+                         "of released lessons (`make lessons` writes lessons/mnist).")
     submissions = find_submissions(source, spec=spec)
     keys = [s.key for s in submissions]
     if len(set(keys)) != len(keys):

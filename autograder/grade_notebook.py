@@ -17,6 +17,8 @@ attempted" or "error", both worth 0 points.
 from __future__ import annotations
 
 import json
+import os
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +29,13 @@ from autograder.checks.verdict import errored, not_attempted
 from autograder.exercises import EXERCISES, judge
 from autograder.execute import Execution, execute
 from autograder.instrument import instrument
+from autograder.kernel_factory import PROVISIONER_NAME
+from autograder.kernel_library import data_source, write_kernel_library
+from autograder.limits import Limits, format_bytes
+from autograder.load import UnreadableSubmission, read_lesson
 from autograder.restore import restore_from_release
 from autograder.results import CheckResult
+from autograder.sandbox import SANDBOX_VARIABLE, kernel_rules
 from autograder.serialize import load_observation
 from autograder.spec import SPEC, Spec
 
@@ -88,8 +95,30 @@ def _artifacts_cell(folder: str) -> nbformat.NotebookNode:
     )
 
 
+def _kernel_start(temporary: Path, lesson: str, spec: Spec, env: dict[str, str], sandbox: bool, fork: bool) -> dict:
+    """How to start the kernel: its environment and, when sandboxed, its command, provisioner and connection file.
+
+    Everything the kernel may write lives under ``temporary``: ``work/`` (its working folder), ``home/``,
+    ``tmp/``, ``observations/`` and, when sandboxed, ``library/`` (its copy of the course packages).
+    """
+    for name in ("work", "home", "tmp"):
+        (temporary / name).mkdir()
+    env = {**env, "HOME": str(temporary / "home"), "TMPDIR": str(temporary / "tmp"),
+           "MPLCONFIGDIR": str(temporary / "home" / ".matplotlib")}
+    if not env.get("MNIST_PATH") and data_source():
+        env["MNIST_PATH"] = data_source()  # the temporary HOME has no Keras cache of its own
+    if not sandbox:
+        return {"env": env}
+    library = write_kernel_library(temporary / "library", lesson, spec)
+    rules = kernel_rules(str(temporary), str(library), env.get("MNIST_PATH"))
+    env.update({"PYTHONPATH": str(library), SANDBOX_VARIABLE: json.dumps(rules)})
+    return {"env": env, "kernel_argv": [sys.executable, "-m", "autograder.sandbox", "-f", "{connection_file}"],
+            "provisioner": PROVISIONER_NAME if fork else None, "connection_file": str(temporary / "connection.json")}
+
+
 def grade_notebook(path: str | Path, *, release: str | Path | None = None, spec: Spec = SPEC,
-                   env: dict[str, str] | None = None, cell_timeout: float = 300, notebook_timeout: float = 900) -> NotebookGrade:
+                   env: dict[str, str] | None = None, limits: Limits = Limits(), sandbox: bool = True,
+                   fork: bool = True) -> NotebookGrade:
     """Grades one lesson notebook.
 
     Args:
@@ -97,10 +126,13 @@ def grade_notebook(path: str | Path, *, release: str | Path | None = None, spec:
         release: The released lesson to restore grader-owned cells from (None: grade the notebook as it is,
             as for the solutions).
         spec: The course spec.
-        env: Environment for the kernel (None: the grader's own). When given, HOME is set to a temporary
-            folder, so nothing the kernel writes under ~ (Keras's config, IPython's history) outlives it.
-        cell_timeout: Seconds one cell may take.
-        notebook_timeout: Seconds the whole notebook may take.
+        env: Environment for the kernel (None: the grader's own). Either way the kernel gets a temporary
+            HOME and TMPDIR, so nothing it writes under ~ (Keras's config, IPython's history) outlives it.
+        limits: Time, memory, process and output limits for the kernel.
+        sandbox: Start the kernel in the filesystem sandbox (:mod:`autograder.sandbox`) with the course
+            library copied without this lesson's answers (:mod:`autograder.kernel_library`).
+        fork: Fork the sandboxed kernel from this process's kernel factory, which has TensorFlow imported
+            already (:mod:`autograder.kernel_factory`), instead of starting a new Python.
 
     Returns:
         The lesson's grade.
@@ -109,24 +141,19 @@ def grade_notebook(path: str | Path, *, release: str | Path | None = None, spec:
     lesson = path.stem
     checks = list(spec.lessons[lesson])
     try:
-        notebook = nbformat.read(path, as_version=4)
-        nbformat.validate(notebook)
-    except Exception as error:  # noqa: BLE001 - any unreadable file fails this lesson only
-        detail = str(error).splitlines()[0] if str(error) else ""
-        message = f"{path.name} could not be read as a notebook ({type(error).__name__}: {detail})."
-        return NotebookGrade(lesson, [errored(c, message, "Submit the .ipynb file that Jupyter saved.", spec=spec) for c in checks])
-    flags: list[str] = []
+        notebook, flags = read_lesson(path, lesson, None if release is None else Path(release).parent)
+    except UnreadableSubmission as error:  # this lesson scores 0; the student's other lessons are graded
+        return NotebookGrade(lesson, [errored(c, error.found, error.todo, spec=spec) for c in checks])
     if release is not None:
-        notebook, flags = restore_from_release(notebook, nbformat.read(release, as_version=4))
+        notebook, restored = restore_from_release(notebook, nbformat.read(release, as_version=4))
+        flags += restored
     with tempfile.TemporaryDirectory(prefix="autograder-") as temporary:
-        work, observations = Path(temporary) / "work", Path(temporary) / "observations"
-        work.mkdir()
-        if env is not None:
-            (Path(temporary) / "home").mkdir()
-            env = {**env, "HOME": str(Path(temporary) / "home")}
+        temporary = Path(temporary)
+        work, observations = temporary / "work", temporary / "observations"
         cells = instrument(notebook, str(observations))
         notebook.cells.append(_artifacts_cell(str(observations / ARTIFACTS)))
-        execution = execute(notebook, cwd=str(work), env=env, cell_timeout=cell_timeout, notebook_timeout=notebook_timeout)
+        kernel = _kernel_start(temporary, lesson, spec, dict(os.environ) if env is None else env, sandbox, fork)
+        execution = execute(notebook, cwd=str(work), limits=limits, **kernel)
         results, artifacts = [], {}
         for check_id in checks:
             result, observation = collect(check_id, observations / check_id, cells.get(check_id), execution, spec)
@@ -140,4 +167,7 @@ def grade_notebook(path: str | Path, *, release: str | Path | None = None, spec:
                 pass
     if execution.stopped:
         flags.append(f"Grading stopped early: {execution.stopped}.")
+    if execution.dropped_output_bytes:
+        flags.append(f"Your notebook's output went over the {format_bytes(limits.output_bytes)} kept per notebook; "
+                     f"the rest ({format_bytes(execution.dropped_output_bytes)}) was not kept. Print less.")
     return NotebookGrade(lesson, results, flags, artifacts)

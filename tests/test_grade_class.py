@@ -93,3 +93,37 @@ def test_cli_reports_a_missing_folder_and_exits_2(tmp_path):
     done = subprocess.run([sys.executable, "-m", "autograder", str(tmp_path / "nowhere")], capture_output=True, text=True)
     assert done.returncode == 2
     assert "doesn't exist" in done.stderr
+
+
+def test_a_release_folder_without_every_lesson_is_refused_before_grading(tmp_path, capsys):
+    release = tmp_path / "release"
+    release.mkdir()
+    shutil.copy(PROJECT_ROOT / "lessons" / "mnist" / "01_load.ipynb", release)
+    assert main([str(EXAMPLES / "passes_all" / "mnist"), "--release", str(release), "--output", str(tmp_path / "out")]) == 2
+    assert "lacks 02_reshape.ipynb, 03_build.ipynb" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_notebooks_the_grader_fails_on_say_so_and_are_retried_next_run(tmp_path, synthetic_digits, capsys):
+    """A grader failure (here: the instructor's released 02_reshape is corrupt, which every lesson's reading
+    consults) fails those lessons with a message that is not the student's fault, tells the instructor, lets the
+    run finish, and leaves the student not up to date, so the next run grades them again."""
+    from autograder.grade_class import GradingOptions, grade_class
+
+    release = tmp_path / "release"
+    shutil.copytree(PROJECT_ROOT / "lessons" / "mnist", release)
+    (release / "02_reshape.ipynb").write_text("{")
+    student = tmp_path / "submitted" / "ana" / "mnist"
+    student.mkdir(parents=True)
+    for lesson in ("01_load", "02_reshape"):
+        shutil.copy(EXAMPLES / "passes_all" / "mnist" / f"{lesson}.ipynb", student)
+    [record] = grade_class(tmp_path / "submitted", output=tmp_path / "out", options=GradingOptions(release=release),
+                           progress=False)
+    told = capsys.readouterr().err
+    for lesson in ("01_load", "02_reshape"):
+        failed = record["lessons"][lesson]
+        assert failed["points"] == 0 and failed["flags"] == ["The grader failed on this notebook."]
+        assert all("not a problem with your work" in check["message"] for check in failed["checks"])
+        assert f"grading ana's {lesson} failed (NotJSONError" in told
+    assert record["fingerprint"] == ""  # never up to date: the next run grades ana again
+    assert (tmp_path / "out" / "gradebook.csv").exists()
