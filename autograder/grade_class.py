@@ -105,6 +105,14 @@ def grade_student(submission: Submission, *, output: Path, options: GradingOptio
     return record
 
 
+def use_threads(threads: int) -> None:
+    """Gives this process's TensorFlow (the checks' evaluations, the reference's training) as many threads as a
+    kernel's: the reference then trains exactly as a student's kernel does, and workers don't contend for cores.
+    Takes effect only before TensorFlow runs its first operation in this process."""
+    for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
+        os.environ.setdefault(name, str(threads))
+
+
 def _grade_in_worker(submission: Submission, output: Path, options: GradingOptions) -> dict:
     return grade_student(submission, output=output, options=options)
 
@@ -146,7 +154,8 @@ def grade_class(source: str | Path, *, output: str | Path = DEFAULT_OUTPUT, jobs
     else:
         # "spawn", not fork: a process that has loaded TensorFlow or run a kernel holds threads, and a child
         # forked from it can deadlock on a lock one of them held.
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=use_threads, initargs=(options.kernel_threads,)) as pool:
             futures = [pool.submit(_grade_in_worker, submission, output, options) for submission in todo]
             for future in as_completed(futures):
                 future.result()
