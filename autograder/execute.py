@@ -16,8 +16,10 @@ import json
 import os
 import signal
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import nbformat
 import psutil
@@ -53,15 +55,24 @@ class Execution:
 class _CappedClient(NotebookClient):
     """A NotebookClient that keeps at most ``output_bytes`` of output in the notebook."""
 
-    def __init__(self, notebook, output_bytes: int, **options):
+    def __init__(self, notebook, output_bytes: int, before_cell=None, after_cell=None, **options):
         super().__init__(notebook, **options)
         self.output_bytes, self.kept_bytes, self.dropped_bytes = output_bytes, 0, 0
         self.timed_out: dict[int, str] = {}
         self.cell_index = -1
-        self.on_cell_start = self._remember_cell
+        self.before_cell, self.after_cell = before_cell, after_cell
+        self.on_cell_start = self._starting
+        self.on_cell_executed = self._finished
 
-    def _remember_cell(self, cell, cell_index) -> None:
+    def _starting(self, cell, cell_index) -> None:
         self.cell_index = cell_index
+        if self.before_cell:
+            self.before_cell(cell_index)
+
+    def _finished(self, cell, cell_index, execute_reply) -> None:
+        if self.after_cell:
+            succeeded = (execute_reply or {}).get("content", {}).get("status") == "ok" and cell_index not in self.timed_out
+            self.after_cell(cell_index, succeeded)
 
     def process_message(self, msg, cell, cell_index):
         if msg["msg_type"] in OUTPUT_MESSAGES:
@@ -132,10 +143,12 @@ class _Watchdog:
 
 
 def _resident_bytes(processes: list[psutil.Process]) -> int:
+    """Proportional set size (PSS) summed: a page shared by n processes counts 1/n in each, so a few forks of a
+    big process (or of the kernel factory) are not counted as copies of it."""
     total = 0
     for process in processes:
         try:
-            total += process.memory_info().rss
+            total += process.memory_full_info().pss
         except psutil.Error:
             pass
     return total
@@ -159,7 +172,8 @@ def _kernel_manager(kernel_argv: list[str], provisioner: str | None, spec_folder
 
 def execute(notebook: nbformat.NotebookNode, *, cwd: str, env: dict[str, str] | None = None, limits: Limits = Limits(),
             kernel_argv: list[str] | None = None, provisioner: str | None = None, connection_file: str | None = None,
-            kernel_name: str = "python3") -> Execution:
+            kernel_name: str = "python3", before_cell: Callable[[int], None] | None = None,
+            after_cell: Callable[[int, bool], None] | None = None) -> Execution:
     """Runs every cell, carrying on after cells that raise or run over their time.
 
     Args:
@@ -171,6 +185,9 @@ def execute(notebook: nbformat.NotebookNode, *, cwd: str, env: dict[str, str] | 
         provisioner: The Jupyter kernel provisioner that runs ``kernel_argv`` (None: Jupyter's local one).
         connection_file: Where the kernel's connection file goes (it must be readable by the kernel).
         kernel_name: The installed Jupyter kernel to start when ``kernel_argv`` is None.
+        before_cell: Called with a cell's index just before it runs.
+        after_cell: Called with a cell's index and whether it succeeded (no error, within its time) just after it ran,
+            before the next cell starts.
 
     Returns:
         The execution record; never raises for problems inside the notebook.
@@ -180,7 +197,7 @@ def execute(notebook: nbformat.NotebookNode, *, cwd: str, env: dict[str, str] | 
     with tempfile.TemporaryDirectory(prefix="autograder-kernelspec-") as spec_folder:
         manager = _kernel_manager(kernel_argv, provisioner, Path(spec_folder), connection_file) if kernel_argv else None
         client = _CappedClient(
-            notebook, limits.output_bytes, km=manager, kernel_name=kernel_name, timeout=limits.cell_timeout,
+            notebook, limits.output_bytes, before_cell, after_cell, km=manager, kernel_name=kernel_name, timeout=limits.cell_timeout,
             allow_errors=True, interrupt_on_timeout=True, error_on_timeout={"ename": TIMEOUT_ERROR, "evalue": "", "traceback": []},
             resources={"metadata": {"path": cwd}}, record_timing=False,
         )
@@ -202,8 +219,15 @@ def execute(notebook: nbformat.NotebookNode, *, cwd: str, env: dict[str, str] | 
                 if client.kc is not None:
                     client.kc.stop_channels()
 
+        started = time.monotonic()
         try:
-            asyncio.run(run())
+            try:
+                asyncio.run(run())
+            except Exception:
+                if time.monotonic() - started >= limits.notebook_timeout:
+                    # On the deadline nbclient is cancelled mid-poll and may report "Kernel died": the limit is the reason.
+                    raise TimeoutError from None
+                raise
         except TimeoutError:
             record.stopped = f"the notebook took longer than its limit of {limits.notebook_timeout:g} seconds"
         except DeadKernelError:

@@ -14,6 +14,8 @@ two in its own process:
 
 from __future__ import annotations
 
+import os
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
@@ -24,7 +26,7 @@ from autograder.checks.compiling import check_compile_model
 from autograder.checks.data import check_class_counts, check_flatten, check_load_data, check_take_subset
 from autograder.checks.model import check_build_model
 from autograder.checks.predictions import check_plot_predictions, check_predict_digit
-from autograder.checks.training import check_train
+from autograder.checks.training import check_train, different_training_rows
 from autograder.checks.verdict import errored, not_attempted
 from autograder.describe import describe_compile, describe_figure, describe_history, describe_independence, describe_model
 from autograder.results import CheckResult
@@ -42,23 +44,39 @@ def observe_load_data(x_train, y_train, x_test, y_test, *, spec: Spec = SPEC) ->
     return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
 
 
+def class_counts_inputs(spec: Spec = SPEC) -> dict:
+    """The labels ``class_counts`` is called on (:func:`autograder.probes.class_count_labels`)."""
+    return {"labels": probes.class_count_labels(spec)}
+
+
 def observe_class_counts(class_counts: Callable, *, spec: Spec = SPEC) -> dict:
-    labels = probes.class_count_labels(spec)
+    labels = class_counts_inputs(spec)["labels"]
     return {"labels": labels, "counts": class_counts(labels.copy())}
 
 
+def flatten_inputs(spec: Spec = SPEC) -> dict:
+    """The images ``flatten`` is called on (:func:`autograder.probes.flatten_images`)."""
+    return {"images": probes.flatten_images(spec)}
+
+
 def observe_flatten(flatten: Callable, *, spec: Spec = SPEC) -> dict:
-    images = probes.flatten_images(spec)
+    images = flatten_inputs(spec)["images"]
     return {"images": images, "flat": flatten(images.copy())}
 
 
-def observe_take_subset(take_subset: Callable, *, spec: Spec = SPEC) -> dict:
+def take_subset_inputs(spec: Spec = SPEC) -> dict:
+    """The two calls' inputs: ``x``, ``y`` with ``n``, and ``default_x``, ``default_y`` (longer than the default n)."""
     x, y = probes.subset_arrays(3 * probes.SUBSET_N, spec)
     default_x, default_y = probes.subset_arrays(spec.data.subset_size + 100, spec)
+    return {"x": x, "y": y, "n": probes.SUBSET_N, "default_x": default_x, "default_y": default_y}
+
+
+def observe_take_subset(take_subset: Callable, *, spec: Spec = SPEC) -> dict:
+    inputs = take_subset_inputs(spec)
+    x, y, n, default_x, default_y = (inputs[name] for name in ("x", "y", "n", "default_x", "default_y"))
     return {
-        "x": x, "y": y, "n": probes.SUBSET_N,
-        "subset": take_subset(x.copy(), y.copy(), n=probes.SUBSET_N),
-        "default_x": default_x, "default_y": default_y,
+        **inputs,
+        "subset": take_subset(x.copy(), y.copy(), n=n),
         "default_subset": take_subset(default_x.copy(), default_y.copy()),
     }
 
@@ -97,6 +115,45 @@ def observe_train(train: Callable, X: np.ndarray, y: np.ndarray, *, spec: Spec =
     model = reference.training_start(spec)
     history = train(model, X, y)
     return {"history": describe_history(history), "model": model, "X": np.asarray(X), "y": np.asarray(y)}
+
+
+_LESSON_TRAINING_ROWS: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def build_lesson_training_rows(spec: Spec = SPEC) -> tuple[np.ndarray, np.ndarray]:
+    """The rows lesson 04's check cell trains on, built here the way its set-up cell builds them.
+
+    The set-up cell runs ``X_train, y_train = take_subset(flatten(x_train), y_train)`` on
+    ``mnist.load_data()``, and ``check("train", train, X_train, y_train)`` trains on their first
+    :data:`~autograder.probes.TRAINING_ROWS` rows. ``flatten`` works row by row, so the subset is cut
+    before flattening: the same rows, without flattening all of ``x_train``.
+    """
+    from digits import mnist
+    from digits.errors import SyntheticDigitsWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntheticDigitsWarning)  # the kernel has told the student already
+        (x_train, y_train), _ = mnist.load_data()
+    x_subset, y_subset = reference.take_subset(x_train, y_train, spec.data.subset_size)
+    X, y = probes.training_rows(reference.flatten(x_subset, spec), y_subset)
+    X, y = np.array(X), np.array(y)
+    for array in (X, y):
+        array.setflags(write=False)  # shared by every check of this process
+    return X, y
+
+
+def lesson_training_rows(spec: Spec = SPEC) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`build_lesson_training_rows`, remembered per spec and data source (``MNIST_PATH``) in this process."""
+    key = (spec.fingerprint, os.environ.get("MNIST_PATH", "").strip())
+    if key not in _LESSON_TRAINING_ROWS:
+        _LESSON_TRAINING_ROWS[key] = build_lesson_training_rows(spec)
+    return _LESSON_TRAINING_ROWS[key]
+
+
+def train_inputs(spec: Spec = SPEC) -> dict:
+    """The ``X`` and ``y`` the train check trains on: :func:`lesson_training_rows`."""
+    X, y = lesson_training_rows(spec)
+    return {"X": X, "y": y}
 
 
 def validation_rows(X: np.ndarray, y: np.ndarray, spec: Spec = SPEC) -> tuple[np.ndarray, np.ndarray]:
@@ -187,6 +244,11 @@ def unchanged(*, spec: Spec = SPEC, **observation) -> dict:
     return observation
 
 
+def no_inputs(spec: Spec = SPEC) -> dict:
+    """The grader inputs of checks that have none in their observation (or rebuild them in prepare)."""
+    return {}
+
+
 @dataclass(frozen=True)
 class Exercise:
     """One graded exercise.
@@ -197,6 +259,8 @@ class Exercise:
         observe: Runs the student's answer on the grader's inputs; returns what came back.
         prepare: Turns an observation into the check's keyword arguments, in the grader's process.
         check: Judges those arguments against the spec.
+        inputs: Rebuilds, in the grader's process, the observation's fields that are the grader's own
+            inputs (not the answer's outputs); see :func:`grader_inputs`.
     """
 
     check_id: str
@@ -204,18 +268,19 @@ class Exercise:
     observe: Callable[..., dict]
     prepare: Callable[..., dict]
     check: Callable[..., CheckResult]
+    inputs: Callable[[Spec], dict] = no_inputs
 
 
 EXERCISES: dict[str, Exercise] = {
     exercise.check_id: exercise
     for exercise in (
         Exercise("load_data", "mnist.load_data()", observe_load_data, unchanged, check_load_data),
-        Exercise("class_counts", "class_counts(y)", observe_class_counts, unchanged, check_class_counts),
-        Exercise("flatten", "flatten(images)", observe_flatten, unchanged, check_flatten),
-        Exercise("take_subset", "take_subset(x, y, n)", observe_take_subset, unchanged, check_take_subset),
+        Exercise("class_counts", "class_counts(y)", observe_class_counts, unchanged, check_class_counts, class_counts_inputs),
+        Exercise("flatten", "flatten(images)", observe_flatten, unchanged, check_flatten, flatten_inputs),
+        Exercise("take_subset", "take_subset(x, y, n)", observe_take_subset, unchanged, check_take_subset, take_subset_inputs),
         Exercise("build_model", "build_model()", observe_build_model, prepare_build_model, check_build_model),
         Exercise("compile_model", "compile_model(model)", observe_compile_model, prepare_compile_model, check_compile_model),
-        Exercise("train", "train(model, X, y)", observe_train, prepare_train, check_train),
+        Exercise("train", "train(model, X, y)", observe_train, prepare_train, check_train, train_inputs),
         Exercise("predict_digit", "predict_digit(model, image)", observe_predict_digit, prepare_predict_digit, check_predict_digit),
         Exercise("plot_predictions", "plot_predictions(model, X, y, n, seed)", observe_plot_predictions,
                  prepare_plot_predictions, check_plot_predictions),
@@ -243,9 +308,45 @@ def observe(check_id: str, *answers, spec: Spec = SPEC) -> dict | CheckResult:
         )
 
 
-def judge(check_id: str, observation: dict, *, spec: Spec = SPEC) -> CheckResult:
-    """Runs the prepare and check steps on an observation."""
+def grader_inputs(check_id: str, *, spec: Spec = SPEC) -> dict:
+    """The observation fields that are the grader's own inputs, rebuilt in this process from the spec.
+
+    A kernel can send back other inputs than the ones it was given (images that make a wrong answer look
+    right); the batch grader judges the answer's outputs against these instead.
+
+    Args:
+        check_id: Which exercise, e.g. ``"flatten"``.
+        spec: The course spec.
+
+    Returns:
+        class_counts: ``labels``; flatten: ``images``; take_subset: ``x``, ``y``, ``n``, ``default_x``,
+        ``default_y``; train: ``X``, ``y`` (lesson 04's training rows); other checks: ``{}`` (they have
+        no inputs in their observation, or rebuild them in prepare).
+    """
+    return EXERCISES[check_id].inputs(spec)
+
+
+def judge(check_id: str, observation: dict, *, spec: Spec = SPEC, rebuild_inputs: bool = False) -> CheckResult:
+    """Runs the prepare and check steps on an observation.
+
+    Args:
+        check_id: Which exercise.
+        observation: What the observe step returned (or what a kernel saved).
+        spec: The course spec.
+        rebuild_inputs: Judge against :func:`grader_inputs` instead of the inputs in the observation. The
+            batch grader sets it: its observations come from the student's kernel, which may have changed
+            them. For train, whose model the kernel trained on the rows it sends, rows that differ from the
+            lesson's fail with their own message (:func:`~autograder.checks.training.different_training_rows`).
+            The in-notebook front end (:func:`run_check`) leaves it off: there the inputs never left the process.
+    """
     exercise = EXERCISES[check_id]
+    if rebuild_inputs:
+        inputs = grader_inputs(check_id, spec=spec)
+        if check_id == "train":
+            different = different_training_rows(observation.get("X"), observation.get("y"), inputs["X"], inputs["y"], spec=spec)
+            if different is not None:
+                return different
+        observation = {**observation, **inputs}
     return exercise.check(**exercise.prepare(**observation, spec=spec), spec=spec)
 
 

@@ -7,8 +7,11 @@ The order matters:
    the check cells by their released source;
 2. **instrument**: check cells record observations instead of checking in the kernel, and a last
    cell records the lesson's trained ``model`` and ``history`` for the report;
-3. **execute** in a fresh kernel in a temporary working folder (:mod:`autograder.execute`);
-4. **check** in this process, on what the kernel saved, after the kernel is gone.
+3. **execute** in a fresh, sandboxed kernel in a temporary working folder, within the limits
+   (:mod:`autograder.execute`); each check's observation is taken only from while its own cell ran
+   (:class:`ObservationWindow`);
+4. **check** in this process, on what the kernel saved, after the kernel is gone, with the grader's
+   own probe inputs rebuilt here rather than the ones the kernel sent back.
 
 Nothing the kernel prints or returns becomes a score; the most it can say on its own is "not
 attempted" or "error", both worth 0 points.
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -73,7 +77,7 @@ def collect(check_id: str, folder: Path, cell_index: int | None, execution: Exec
     if observation_file.exists():
         try:
             observation = load_observation(folder)
-            return judge(check_id, observation, spec=spec), observation
+            return judge(check_id, observation, spec=spec, rebuild_inputs=True), observation
         except Exception as error:  # noqa: BLE001 - a malformed observation is this check's error, not the run's
             return errored(check_id, f"The grader could not check what your answer returned ({type(error).__name__}: {error}).", spec=spec), None
     if cell_index is None:
@@ -86,6 +90,50 @@ def collect(check_id: str, folder: Path, cell_index: int | None, execution: Exec
                        "Run the notebook from the top and fix the first error.", spec=spec), None
     reason = execution.stopped or "it was not reached"
     return errored(check_id, f"The check never ran: {reason}.", "Make sure the notebook runs from top to bottom.", spec=spec), None
+
+
+class ObservationWindow:
+    """Takes each check's observation only from while its own cell ran, into a folder the kernel can't reach.
+
+    Before a check cell runs, anything already in its observation folder is deleted (a file the notebook
+    wrote earlier counts for nothing); right after the cell ran without error and within its time, its
+    folder is copied out of the kernel's reach (so a later cell can't change it). Links and special files are
+    refused, so a kernel can't make the grader read someone else's file.
+    """
+
+    MAX_BYTES = 512 * 2**20
+
+    def __init__(self, observations: Path, taken: Path, cells: dict[str, int]):
+        self.observations, self.taken = observations, taken
+        self.names = {index: name for name, index in cells.items()}
+
+    def before(self, index: int) -> None:
+        """Empties the observation folder of the check cell at ``index`` (if it is one)."""
+        folder = self.observations / self.names.get(index, "")
+        if index in self.names and (folder.is_symlink() or folder.exists()):
+            if folder.is_symlink() or not folder.is_dir():
+                folder.unlink()
+            else:
+                shutil.rmtree(folder)
+
+    def after(self, index: int, succeeded: bool) -> None:
+        """Copies out the observation of the check cell at ``index``, if that cell succeeded."""
+        name = self.names.get(index)
+        if name is None or not succeeded or self.observations.is_symlink():
+            return
+        source, target = self.observations / name, self.taken / name
+        if source.is_symlink() or not source.is_dir():
+            return
+        target.mkdir()
+        entries = list(os.scandir(source))
+        if any(not entry.is_file(follow_symlinks=False) for entry in entries) or \
+                sum(entry.stat(follow_symlinks=False).st_size for entry in entries) > self.MAX_BYTES:
+            (target / "status.json").write_text(json.dumps({"status": "error", "message": (
+                "What your answer returned could not be taken: the kernel's folder for it held links, folders "
+                f"or more than {format_bytes(self.MAX_BYTES)}.")}))
+            return
+        for entry in entries:
+            shutil.copyfile(entry.path, target / entry.name, follow_symlinks=False)
 
 
 def _artifacts_cell(folder: str) -> nbformat.NotebookNode:
@@ -147,22 +195,25 @@ def grade_notebook(path: str | Path, *, release: str | Path | None = None, spec:
     if release is not None:
         notebook, restored = restore_from_release(notebook, nbformat.read(release, as_version=4))
         flags += restored
-    with tempfile.TemporaryDirectory(prefix="autograder-") as temporary:
-        temporary = Path(temporary)
+    with tempfile.TemporaryDirectory(prefix="autograder-") as temporary, \
+            tempfile.TemporaryDirectory(prefix="autograder-taken-") as taken:
+        temporary, taken = Path(temporary), Path(taken)
         work, observations = temporary / "work", temporary / "observations"
         cells = instrument(notebook, str(observations))
         notebook.cells.append(_artifacts_cell(str(observations / ARTIFACTS)))
+        window = ObservationWindow(observations, taken, {**cells, ARTIFACTS: len(notebook.cells) - 1})
         kernel = _kernel_start(temporary, lesson, spec, dict(os.environ) if env is None else env, sandbox, fork)
-        execution = execute(notebook, cwd=str(work), limits=limits, **kernel)
+        execution = execute(notebook, cwd=str(work), limits=limits, before_cell=window.before, after_cell=window.after,
+                            **kernel)
         results, artifacts = [], {}
         for check_id in checks:
-            result, observation = collect(check_id, observations / check_id, cells.get(check_id), execution, spec)
+            result, observation = collect(check_id, taken / check_id, cells.get(check_id), execution, spec)
             results.append(result)
             if observation is not None:
                 artifacts[check_id] = observation
-        if (observations / ARTIFACTS / "observation.json").exists():
+        if (taken / ARTIFACTS / "observation.json").exists():
             try:
-                artifacts[ARTIFACTS] = load_observation(observations / ARTIFACTS)
+                artifacts[ARTIFACTS] = load_observation(taken / ARTIFACTS)
             except Exception:  # noqa: BLE001 - the report simply goes without these pictures
                 pass
     if execution.stopped:

@@ -12,8 +12,8 @@ class Limits:
     Attributes:
         cell_timeout: Seconds one cell may run; then it is interrupted and the next cell runs.
         notebook_timeout: Seconds the whole notebook may take; then its kernel is stopped.
-        memory_bytes: Resident memory of the kernel and every process it started, together; above it
-            the kernel is stopped. A training kernel of this course uses about 0.7 GB.
+        memory_bytes: Memory (PSS: shared pages divided among their sharers) of the kernel and every process it
+            started, together; above it the kernel is stopped. A training kernel of this course uses under 1 GB.
         max_processes: Processes the kernel may have running under it at once.
         output_bytes: Output (printed text, pictures) kept per notebook; the rest is dropped.
     """

@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from autograder import reference  # noqa: E402
-from autograder.exercises import EXERCISES, judge, observe, run_check  # noqa: E402
+from autograder.exercises import EXERCISES, grader_inputs, judge, observe, run_check  # noqa: E402
 from autograder.results import CheckResult, Outcome  # noqa: E402
 from autograder.serialize import load_observation, save_observation  # noqa: E402
 from autograder.spec import DEFAULT_SPEC_PATH, SPEC, load_spec  # noqa: E402
@@ -188,3 +188,176 @@ def test_prepare_train_measures_instead_of_reading_the_history(small_digits):
     assert observation["history"]["metrics"]["val_accuracy"][-1] == 1.0
     assert prepared["measured_val_accuracy"] < 0.3
     assert prepared["measurement_problem"] == ""
+
+
+# Inputs the kernel sends back: the batch grader (rebuild_inputs=True) judges against its own.
+
+
+def unscaled_flatten(images):
+    """A wrong flatten: float32 rows, never divided by 255."""
+    return images.reshape(len(images), 784).astype("float32")
+
+
+def counts_assuming_every_digit(y):
+    """A wrong class_counts: np.unique skips a digit that never occurs."""
+    return np.unique(y, return_counts=True)[1]
+
+
+def transposed_flatten(images):
+    """A wrong flatten: reads each image column by column."""
+    return images.transpose(0, 2, 1).reshape(len(images), 784).astype("float32") / 255
+
+
+def symmetric_images():
+    """The grader's images made symmetric: a transposed flatten reads them right."""
+    images = grader_inputs("flatten")["images"].astype(np.uint16)
+    return {"images": ((images + images.transpose(0, 2, 1)) // 2).astype(np.uint8)}
+
+
+def misaligned_subset(x, y, n=SPEC.data.subset_size):
+    """A wrong take_subset: each label is the next row's."""
+    return x[:n], y[1:n + 1]
+
+
+def forged(answer, check_id, **inputs):
+    """The observation a patched kernel sends: ``answer`` run on inputs of its own choosing, sent with them."""
+    if check_id == "flatten":
+        return {**inputs, "flat": answer(inputs["images"])}
+    if check_id == "class_counts":
+        return {**inputs, "counts": answer(inputs["labels"])}
+    return {**inputs, "subset": answer(inputs["x"], inputs["y"], n=inputs["n"]),
+            "default_subset": answer(inputs["default_x"], inputs["default_y"])}
+
+
+def forged_subset_inputs():
+    """The grader's x's with labels all 0: a misaligned subset then matches its own labels."""
+    inputs = grader_inputs("take_subset")
+    return {**inputs, "y": np.zeros_like(inputs["y"]), "default_y": np.zeros_like(inputs["default_y"])}
+
+
+# check id, wrong answer, inputs that make it look right, what the rebuilt check says
+FORGERIES = {
+    "flatten-black-images": ("flatten", unscaled_flatten, lambda: {"images": np.zeros((5, 28, 28), np.uint8)},
+                             "flatten's values don't match the images' pixels"),
+    "flatten-symmetric-images": ("flatten", transposed_flatten, symmetric_images,
+                                 "flatten's values don't match the images' pixels"),
+    "class_counts-every-digit": ("class_counts", counts_assuming_every_digit,
+                                 lambda: {"labels": np.arange(523, dtype=np.uint8) % 10}, "class_counts gave wrong counts for"),
+    "take_subset-constant-labels": ("take_subset", misaligned_subset, forged_subset_inputs,
+                                    "take_subset(x, y, n=11) didn't return the first 11 rows"),
+}
+
+
+@pytest.mark.parametrize("check_id, answer, inputs, message", list(FORGERIES.values()), ids=list(FORGERIES))
+def test_forged_inputs_fail_when_the_grader_rebuilds_them(check_id, answer, inputs, message, tmp_path):
+    """Does a wrong answer sent with inputs that make it look right pass on the kernel's inputs (the gap
+    rebuild_inputs closes) and fail on the grader's own, as it does when nothing is forged?"""
+    save_observation(forged(answer, check_id, **inputs()), tmp_path)
+    observation = load_observation(tmp_path)
+    assert judge(check_id, observation).passed
+    rebuilt = judge(check_id, observation, rebuild_inputs=True)
+    assert (rebuilt.outcome, rebuilt.points) == (Outcome.FAILED, 0)
+    assert message in rebuilt.message and rebuilt.hint
+    assert not run_check(check_id, answer).passed
+
+
+RIGHT_WITH_INPUTS = {"class_counts": (lambda y: np.bincount(y, minlength=10),), "flatten": (reference.flatten,),
+                     "take_subset": (reference.take_subset,)}
+
+
+@pytest.mark.parametrize("check_id", list(RIGHT_WITH_INPUTS))
+def test_right_answer_passes_on_rebuilt_inputs(check_id, tmp_path):
+    """Does the right answer's real observation, saved and loaded back, pass on the grader's rebuilt inputs?"""
+    save_observation(observe(check_id, *RIGHT_WITH_INPUTS[check_id]), tmp_path)
+    assert judge(check_id, load_observation(tmp_path), rebuild_inputs=True).passed
+
+
+def test_grader_inputs_are_the_observed_inputs():
+    """Are the rebuilt inputs exactly those the observe step passes (probes), and empty where there are none?"""
+    for check_id, answers in RIGHT_WITH_INPUTS.items():
+        observation, inputs = observe(check_id, *answers), grader_inputs(check_id)
+        assert set(inputs) < set(observation)
+        for name, value in inputs.items():
+            assert np.array_equal(value, observation[name]) and np.asarray(value).dtype == np.asarray(observation[name]).dtype
+    for check_id in ("load_data", "build_model", "compile_model", "predict_digit", "plot_predictions"):
+        assert grader_inputs(check_id) == {}
+
+
+OUTPUTS_OF_OTHER_SHAPES = {
+    "flatten": {"images": np.zeros((3, 28, 28), np.uint8), "flat": np.zeros((3, 784), np.float32)},
+    "class_counts": {"labels": np.zeros(4, np.uint8), "counts": np.array([4])},
+    "take_subset": forged(reference.take_subset, "take_subset", x=np.zeros((2, 784), np.float32), y=np.zeros(2, np.uint8), n=1,
+                          default_x=np.zeros((2, 784), np.float32), default_y=np.zeros(2, np.uint8)),
+}
+
+
+@pytest.mark.parametrize("check_id", list(OUTPUTS_OF_OTHER_SHAPES))
+def test_outputs_for_other_inputs_fail_cleanly(check_id):
+    """Are outputs made for inputs of another shape a plain failure on the rebuilt inputs, not a crash?"""
+    result = judge(check_id, OUTPUTS_OF_OTHER_SHAPES[check_id], rebuild_inputs=True)
+    assert (result.outcome, result.points) == (Outcome.FAILED, 0)
+    assert result.message and result.hint
+
+
+# The train check's inputs: lesson 04's rows, rebuilt by the grader from mnist.load_data().
+
+
+@pytest.fixture
+def lesson_rows(synthetic_digits):
+    """X_train, y_train as lesson 04's set-up cell makes them (from the synthetic digits)."""
+    from digits import mnist
+    from digits.errors import SyntheticDigitsWarning
+
+    with pytest.warns(SyntheticDigitsWarning):
+        (x_train, y_train), _ = mnist.load_data()
+    return reference.take_subset(reference.flatten(x_train), y_train)
+
+
+def test_grader_training_rows_are_the_lessons(lesson_rows):
+    """Are the train check's rebuilt X, y the first rows of the lesson's X_train, y_train, dtypes included?"""
+    inputs = grader_inputs("train")
+    X, y = (observe("train", fabricated_train, *lesson_rows)[name] for name in ("X", "y"))
+    assert np.array_equal(inputs["X"], X) and inputs["X"].dtype == X.dtype == np.float32
+    assert np.array_equal(inputs["y"], y) and inputs["y"].dtype == y.dtype
+
+
+@pytest.mark.parametrize("train", [fabricated_train, reference.train], ids=["fabricated", "reference"])
+def test_real_train_observation_is_judged_the_same_on_rebuilt_rows(train, lesson_rows, tmp_path):
+    """Is a real train observation (the lesson's rows) judged the same with the grader's rows as with its own?"""
+    save_observation(observe("train", train, *lesson_rows), tmp_path)
+    observation = load_observation(tmp_path)
+    rebuilt = judge("train", observation, rebuild_inputs=True)
+    assert rebuilt == judge("train", observation)
+    assert rebuilt.passed is (train is reference.train)
+
+
+def separable_rows(rows: int = 60):
+    """A tiny data set anyone can learn: the label is written in the first pixel."""
+    y = (np.arange(rows) % 10).astype(np.uint8)
+    X = np.zeros((rows, 784), np.float32)
+    X[:, 0] = y / 9
+    X[np.arange(rows), 1 + y] = 1.0
+    return X, y
+
+
+def test_model_trained_on_other_rows_fails(lesson_rows, tmp_path):
+    """Does a model trained on made-up, easy rows pass when judged on those rows (the gap), and fail with
+    the rebuilt ones, saying the check cell's digits aren't the lesson's?"""
+    save_observation(observe("train", reference.train, *separable_rows()), tmp_path)
+    observation = load_observation(tmp_path)
+    assert judge("train", observation).passed
+    rebuilt = judge("train", observation, rebuild_inputs=True)
+    assert (rebuilt.outcome, rebuilt.points) == (Outcome.FAILED, 0)
+    assert "The digits your check cell passed are not the lesson's" in rebuilt.message
+    assert "X has shape (60, 784), the lesson's X_train (800, 784)" in rebuilt.message
+    assert "X_train" in rebuilt.hint
+
+
+def test_reassigned_x_train_fails_saying_so(lesson_rows):
+    """Does an X_train the student rescaled fail with rebuilt rows, naming what differs, before any training?"""
+    X, y = lesson_rows
+    observation = observe("train", fabricated_train, X * 255, y)
+    rebuilt = judge("train", observation, rebuild_inputs=True)
+    assert (rebuilt.outcome, rebuilt.points) == (Outcome.FAILED, 0)
+    assert "800 of the 800 rows of X differ from the lesson's X_train (yours run from 0 to 255" in rebuilt.message
+    assert "rows of y" not in rebuilt.message and "y has" not in rebuilt.message

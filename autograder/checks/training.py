@@ -6,8 +6,11 @@ History's own figures (reported by the student's kernel) only have to agree with
 
 from __future__ import annotations
 
+import numpy as np
+
 from autograder.checks.verdict import verdict
 from autograder.results import CheckResult
+from autograder.serialize import type_name
 from autograder.spec import SPEC, Spec
 
 # How far the History's final val_accuracy may sit from the grader's measurement. fit's last validation
@@ -77,6 +80,63 @@ def accuracy_problems(description: dict, samples: int, measured: float, referenc
         hints.append("Check that train fits the model it is given, the inputs are scaled to [0, 1], "
                      "and the compile settings match the spec.")
     return problems, hints
+
+
+def _numbers(value) -> np.ndarray | None:
+    """``value`` as an array of numbers, or None if it isn't one."""
+    try:
+        array = np.asarray(value)
+    except Exception:  # noqa: BLE001 - whatever can't be an array differs from the lesson's
+        return None
+    return array if array.dtype.kind in "biuf" else None
+
+
+def _difference(name: str, lesson_name: str, sent, expected: np.ndarray) -> str | None:
+    """How ``sent`` differs from the lesson's ``expected`` array, in one clause; None if it doesn't."""
+    found = _numbers(sent)
+    if found is None:
+        return f"{name} is a {type_name(sent)}, not an array of numbers"
+    if found.shape != expected.shape:
+        return f"{name} has shape {found.shape}, the lesson's {lesson_name} {expected.shape}"
+    if found.dtype != expected.dtype:
+        return f"{name} has dtype {found.dtype}, the lesson's {lesson_name} {expected.dtype}"
+    if np.array_equal(found, expected):
+        return None
+    rows = int(np.sum(np.any((found != expected).reshape(len(found), -1), axis=1))) if found.ndim else 1
+    spread = ""
+    if found.size and found.ndim == 2:
+        spread = f" (yours run from {found.min():g} to {found.max():g}, the lesson's from {expected.min():g} to {expected.max():g})"
+    return f"{rows} of the {len(expected)} rows of {name} differ from the lesson's {lesson_name}{spread}"
+
+
+def different_training_rows(sent_X, sent_y, X: np.ndarray, y: np.ndarray, *, spec: Spec = SPEC) -> CheckResult | None:
+    """Fails the train check when the rows it trained on aren't the lesson's.
+
+    The train check trains on the first rows of the ``X_train``, ``y_train`` that lesson 04's check cell
+    passes. The grader rebuilds those rows itself and measures the trained model on them; a model trained
+    on other rows (``X_train`` reassigned, or rows a patched kernel made up) can't be scored on them.
+
+    Args:
+        sent_X, sent_y: The rows the kernel says the model was trained on.
+        X, y: The lesson's rows, rebuilt by the grader.
+        spec: The course spec.
+
+    Returns:
+        None when the rows are the lesson's, else the failed result saying how they differ.
+    """
+    differences = [found for found in (_difference("X", "X_train", sent_X, X), _difference("y", "y_train", sent_y, y)) if found]
+    if not differences:
+        return None
+    return verdict(
+        "train",
+        [f"The digits your check cell passed are not the lesson's: the check trains on the first {len(X)} rows of "
+         f"X_train and y_train as the set-up cell makes them, but {'; '.join(differences)}. The grader measures the "
+         "model on the lesson's digits, so it can't score a model trained on others."],
+        success="",
+        hints=["Don't reassign or change X_train and y_train in your own cells; run the notebook from the top so the "
+               "check cell gets the set-up cell's arrays."],
+        spec=spec,
+    )
 
 
 def check_train(description: dict, samples: int, reference_val_accuracy: float, measured_val_accuracy: float | None,
