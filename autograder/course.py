@@ -20,8 +20,9 @@ import time
 from pathlib import Path
 
 from autograder.cli import print_gradebook
-from autograder.grade_class import data_source, grade_class
+from autograder.grade_class import grade_class
 from autograder.grade_notebook import grade_notebook
+from autograder.kernel_library import data_source
 from autograder.spec import SPEC
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

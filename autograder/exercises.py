@@ -117,7 +117,22 @@ def observe_train(train: Callable, X: np.ndarray, y: np.ndarray, *, spec: Spec =
     return {"history": describe_history(history), "model": model, "X": np.asarray(X), "y": np.asarray(y)}
 
 
+_GRADER_DIGITS: dict[str, tuple] = {}
 _LESSON_TRAINING_ROWS: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def grader_digits() -> tuple:
+    """``mnist.load_data()`` from the grader's own data source (``MNIST_PATH``), loaded once per process and
+    source: the train check's rows and the report's held-out digits both come from here."""
+    from digits import mnist
+    from digits.errors import SyntheticDigitsWarning
+
+    source = os.environ.get("MNIST_PATH", "").strip()
+    if source not in _GRADER_DIGITS:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntheticDigitsWarning)  # the kernels have told the student already
+            _GRADER_DIGITS[source] = mnist.load_data()
+    return _GRADER_DIGITS[source]
 
 
 def build_lesson_training_rows(spec: Spec = SPEC) -> tuple[np.ndarray, np.ndarray]:
@@ -128,12 +143,7 @@ def build_lesson_training_rows(spec: Spec = SPEC) -> tuple[np.ndarray, np.ndarra
     :data:`~autograder.probes.TRAINING_ROWS` rows. ``flatten`` works row by row, so the subset is cut
     before flattening: the same rows, without flattening all of ``x_train``.
     """
-    from digits import mnist
-    from digits.errors import SyntheticDigitsWarning
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SyntheticDigitsWarning)  # the kernel has told the student already
-        (x_train, y_train), _ = mnist.load_data()
+    (x_train, y_train), _ = grader_digits()
     x_subset, y_subset = reference.take_subset(x_train, y_train, spec.data.subset_size)
     X, y = probes.training_rows(reference.flatten(x_subset, spec), y_subset)
     X, y = np.array(X), np.array(y)

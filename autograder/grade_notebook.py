@@ -153,8 +153,9 @@ def _kernel_start(temporary: Path, lesson: str, spec: Spec, env: dict[str, str],
         (temporary / name).mkdir()
     env = {**env, "HOME": str(temporary / "home"), "TMPDIR": str(temporary / "tmp"),
            "MPLCONFIGDIR": str(temporary / "home" / ".matplotlib")}
-    if not env.get("MNIST_PATH") and data_source():
-        env["MNIST_PATH"] = data_source()  # the temporary HOME has no Keras cache of its own
+    source = env.get("MNIST_PATH") or data_source()
+    if source:
+        env["MNIST_PATH"] = source  # the temporary HOME has no Keras cache of its own
     if not sandbox:
         return {"env": env}
     library = write_kernel_library(temporary / "library", lesson, spec)

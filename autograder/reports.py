@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import csv
-import functools
 import html
 import io
 import json
@@ -134,22 +133,15 @@ def _prediction_grid(panels: list[dict]):
     return figure
 
 
-@functools.cache
-def _held_out_images() -> tuple[np.ndarray, np.ndarray]:
-    """The grader's own held-out digits; loaded once per process, not once per student."""
-    from digits import mnist
-
-    (_, _), (x_test, y_test) = mnist.load_data()
-    return x_test, y_test
-
-
 def _confusion(model, spec: Spec):
     """Confusion matrix of ``model`` on the held-out digits of the grader's own data source."""
     import matplotlib.pyplot as plt
 
     from autograder.reference import flatten
 
-    x_test, y_test = _held_out_images()
+    from autograder.exercises import grader_digits
+
+    _, (x_test, y_test) = grader_digits()
     predicted = model.predict(flatten(x_test, spec), verbose=0).argmax(axis=1)
     classes = spec.data.num_classes
     matrix = np.zeros((classes, classes), dtype=int)
