@@ -7,7 +7,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-fast lessons check lab grade clean-venv
+.PHONY: run test test-fast lessons check lab grade clean-venv sandbox-tools
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,10 +16,19 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 >/dev/null
 	touch $@
 
-run: $(BIN)/.installed
+# Bubblewrap isolates graded kernels (README: 'What a submission can and cannot do'). Installed with apt-get when
+# missing and this is root on Debian or Ubuntu; elsewhere the grader runs without it and says what that leaves open.
+sandbox-tools:
+	@command -v bwrap >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing bubblewrap (Debian's package) to isolate graded kernels"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	  else echo "bubblewrap is not installed: graded kernels run without it (see mnist-grade --help)"; fi; }
+
+run: $(BIN)/.installed sandbox-tools
 	$(BIN)/python -m autograder.course
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed sandbox-tools
 	$(BIN)/python -m pytest
 
 test-fast: $(BIN)/.installed
@@ -31,7 +40,7 @@ check: $(BIN)/.installed   ## students: self-check your lessons/mnist notebooks,
 lab: $(BIN)/.installed     ## students: open the lessons in JupyterLab
 	$(BIN)/jupyter lab lessons/mnist
 
-grade: $(BIN)/.installed   ## instructors: make grade SUBMITTED=path/to/submitted JOBS=2
+grade: $(BIN)/.installed sandbox-tools   ## instructors: make grade SUBMITTED=path/to/submitted JOBS=2
 	$(BIN)/mnist-grade $(SUBMITTED) --jobs $(or $(JOBS),2)
 
 lessons: $(BIN)/.installed

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from autograder.grade_class import DEFAULT_OUTPUT, GradingOptions, grade_class, use_threads
+from autograder.isolation import describe_isolation
 from autograder.limits import Limits
 from autograder.reports import most_failed
 from autograder.spec import SPEC
@@ -19,7 +20,10 @@ DEFAULTS = GradingOptions()
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="mnist-grade", description="Grade the MNIST course's lesson notebooks for a class.")
+    parser = argparse.ArgumentParser(
+        prog="mnist-grade", description="Grade the MNIST course's lesson notebooks for a class.",
+        epilog="Each notebook's kernel is kept from the following (README: 'What a submission can and cannot do').\n"
+               + describe_isolation(), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("source", type=Path, help="nbgrader's submitted/ folder (<student>/mnist/*.ipynb), "
                                                    "a folder of one student's notebooks, or one notebook")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="output folder (default: %(default)s)")

@@ -23,6 +23,7 @@ from typing import Callable
 
 import nbformat
 import psutil
+import zmq
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
@@ -33,6 +34,7 @@ from autograder.limits import Limits, format_bytes
 WATCH_INTERVAL = 0.2  # seconds between two looks at the kernel's memory and processes
 OUTPUT_MESSAGES = {"stream", "display_data", "execute_result", "error"}
 TIMEOUT_ERROR = "CellTimeoutError"
+SEND_TIMEOUT = 10  # seconds the grader waits to hand the kernel a message
 
 
 @dataclass
@@ -63,6 +65,20 @@ class _CappedClient(NotebookClient):
         self.before_cell, self.after_cell = before_cell, after_cell
         self.on_cell_start = self._starting
         self.on_cell_executed = self._finished
+
+    async def async_start_new_kernel_client(self):
+        """Starts the client, whose messages to the kernel give up after :data:`SEND_TIMEOUT` seconds: a kernel that
+        wrecks its own sockets must not hang the grader in a send that never returns.
+
+        The heartbeat channel is stopped once the kernel is ready: the grader watches the kernel's process instead,
+        and a heartbeat thread stuck in a send to a wrecked socket would hang the grader when it stops the channels.
+        """
+        client = await super().async_start_new_kernel_client()
+        client.hb_channel.stop()
+        for channel in (client.shell_channel, client.control_channel, client.stdin_channel):
+            if channel.socket is not None:
+                channel.socket.sndtimeo = int(SEND_TIMEOUT * 1000)
+        return client
 
     def _starting(self, cell, cell_index) -> None:
         self.cell_index = cell_index
@@ -106,13 +122,20 @@ class _Watchdog:
             await asyncio.sleep(WATCH_INTERVAL)
             pid = getattr(manager.provisioner, "pid", None) if manager.has_kernel else None
             if pid:
-                self.look(pid)
+                self.look(pid, getattr(manager.provisioner, "factory", None))
 
-    def look(self, pid: int) -> None:
-        """Notes the kernel's process tree; kills it if it is over a cap."""
+    def look(self, pid: int, factory=None) -> None:
+        """Notes the kernel's process tree; kills it if it is over a cap.
+
+        With a kernel ``factory`` (:class:`~autograder.kernel_factory.KernelFactory`), the tree is every process
+        under the factory, which serves one notebook at a time and adopts what a kernel orphans: a process started
+        with two forks and a new session still counts, and is still killed.
+        """
         try:
             kernel = psutil.Process(pid)
             tree = [kernel, *kernel.children(recursive=True)]
+            if factory is not None:
+                tree += [process for process in factory.processes() if process not in tree]
             if self.group is None and os.getpgid(pid) != os.getpgid(0):
                 self.group = os.getpgid(pid)
         except (psutil.Error, OSError):
@@ -127,8 +150,11 @@ class _Watchdog:
         if self.reason:
             self.kill_all()
 
-    def kill_all(self) -> None:
-        """Kills the kernel's process group and every process seen under the kernel that is still running."""
+    def kill_all(self, factory=None) -> None:
+        """Kills the kernel's process group, every process seen under the kernel that is still running, and every
+        process now under the kernel ``factory`` (whoever its parent is)."""
+        if factory is not None:
+            self.seen.update(factory.processes())
         if self.group is not None:
             try:
                 os.killpg(self.group, signal.SIGKILL)
@@ -167,6 +193,8 @@ def _kernel_manager(kernel_argv: list[str], provisioner: str | None, spec_folder
                                  kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec_folder)]))
     if connection_file:
         manager.connection_file = connection_file
+        # The kernel and the grader talk over Unix sockets in the kernel's own folder, never over TCP.
+        manager.transport, manager.ip = "ipc", str(Path(connection_file).with_name("kernel-ipc"))
     return manager
 
 
@@ -212,14 +240,15 @@ def execute(notebook: nbformat.NotebookNode, *, cwd: str, env: dict[str, str] | 
                                        timeout=limits.notebook_timeout)
             finally:
                 watching.cancel()
+                factory[0] = getattr(manager.provisioner, "factory", None)
                 if manager.has_kernel:
                     if getattr(manager.provisioner, "pid", None):
-                        watchdog.look(manager.provisioner.pid)  # note what the kernel left running, to kill it
+                        watchdog.look(manager.provisioner.pid, factory[0])  # note what the kernel left running
                     await manager.shutdown_kernel(now=True)
                 if client.kc is not None:
                     client.kc.stop_channels()
 
-        started = time.monotonic()
+        started, factory = time.monotonic(), [None]
         try:
             try:
                 asyncio.run(run())
@@ -232,10 +261,13 @@ def execute(notebook: nbformat.NotebookNode, *, cwd: str, env: dict[str, str] | 
             record.stopped = f"the notebook took longer than its limit of {limits.notebook_timeout:g} seconds"
         except DeadKernelError:
             record.stopped = "the kernel died (it crashed or was killed) while running a cell"
+        except zmq.Again:
+            record.stopped = (f"the kernel stopped taking messages from the grader for {SEND_TIMEOUT} seconds "
+                              "(a cell may have broken its connection)")
         except Exception as error:  # noqa: BLE001 - a kernel that won't start, ...
             record.stopped = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}".strip()
         finally:
-            watchdog.kill_all()  # whatever the student left running under the kernel
+            watchdog.kill_all(factory[0])  # whatever the student left running, under the kernel or its factory
             atexit.unregister(client._cleanup_kernel)  # nbclient leaves it registered when a kernel fails to start
     if watchdog.reason:
         record.stopped = watchdog.reason

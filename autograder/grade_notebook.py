@@ -33,7 +33,7 @@ from autograder.checks.verdict import errored, not_attempted
 from autograder.exercises import EXERCISES, judge
 from autograder.execute import Execution, execute
 from autograder.instrument import instrument
-from autograder.kernel_factory import PROVISIONER_NAME
+from autograder.kernel_factory import PROVISIONER_NAME, factory_for
 from autograder.kernel_library import data_source, write_kernel_library
 from autograder.limits import Limits, format_bytes
 from autograder.load import UnreadableSubmission, read_lesson
@@ -143,31 +143,25 @@ def _artifacts_cell(folder: str) -> nbformat.NotebookNode:
     )
 
 
-def _kernel_start(temporary: Path, lesson: str, spec: Spec, env: dict[str, str], sandbox: bool, fork: bool) -> dict:
-    """How to start the kernel: its environment and, when sandboxed, its command, provisioner and connection file.
+def _kernel_start(temporary: Path, lesson: str, spec: Spec, env: dict[str, str]) -> dict:
+    """How to start the kernel: its environment, command, provisioner and connection file.
 
     Everything the kernel may write lives under ``temporary``: ``work/`` (its working folder), ``home/``,
-    ``tmp/``, ``observations/`` and, when sandboxed, ``library/`` (its copy of the course packages).
+    ``tmp/``, ``observations/``, its connection file and sockets, and ``library/`` (its copy of the course packages).
     """
     for name in ("work", "home", "tmp"):
         (temporary / name).mkdir()
-    env = {**env, "HOME": str(temporary / "home"), "TMPDIR": str(temporary / "tmp"),
-           "MPLCONFIGDIR": str(temporary / "home" / ".matplotlib")}
-    source = env.get("MNIST_PATH") or data_source()
-    if source:
-        env["MNIST_PATH"] = source  # the temporary HOME has no Keras cache of its own
-    if not sandbox:
-        return {"env": env}
     library = write_kernel_library(temporary / "library", lesson, spec)
     rules = kernel_rules(str(temporary), str(library), env.get("MNIST_PATH"))
-    env.update({"PYTHONPATH": str(library), SANDBOX_VARIABLE: json.dumps(rules)})
+    env = {**env, "HOME": str(temporary / "home"), "TMPDIR": str(temporary / "tmp"),
+           "MPLCONFIGDIR": str(temporary / "home" / ".matplotlib"), "PYTHONPATH": str(library),
+           SANDBOX_VARIABLE: json.dumps(rules)}
     return {"env": env, "kernel_argv": [sys.executable, "-m", "autograder.sandbox", "-f", "{connection_file}"],
-            "provisioner": PROVISIONER_NAME if fork else None, "connection_file": str(temporary / "connection.json")}
+            "provisioner": PROVISIONER_NAME, "connection_file": str(temporary / "connection.json")}
 
 
 def grade_notebook(path: str | Path, *, release: str | Path | None = None, spec: Spec = SPEC,
-                   env: dict[str, str] | None = None, limits: Limits = Limits(), sandbox: bool = True,
-                   fork: bool = True) -> NotebookGrade:
+                   env: dict[str, str] | None = None, limits: Limits = Limits()) -> NotebookGrade:
     """Grades one lesson notebook.
 
     Args:
@@ -178,10 +172,11 @@ def grade_notebook(path: str | Path, *, release: str | Path | None = None, spec:
         env: Environment for the kernel (None: the grader's own). Either way the kernel gets a temporary
             HOME and TMPDIR, so nothing it writes under ~ (Keras's config, IPython's history) outlives it.
         limits: Time, memory, process and output limits for the kernel.
-        sandbox: Start the kernel in the filesystem sandbox (:mod:`autograder.sandbox`) with the course
-            library copied without this lesson's answers (:mod:`autograder.kernel_library`).
-        fork: Fork the sandboxed kernel from this process's kernel factory, which has TensorFlow imported
-            already (:mod:`autograder.kernel_factory`), instead of starting a new Python.
+
+    The kernel is forked from this process's kernel factory, which has TensorFlow imported already and runs
+    isolated where the machine allows (:mod:`autograder.kernel_factory`, :mod:`autograder.isolation`); it enters
+    the sandbox (:mod:`autograder.sandbox`) with the course library copied without this lesson's answers
+    (:mod:`autograder.kernel_library`).
 
     Returns:
         The lesson's grade.
@@ -196,14 +191,19 @@ def grade_notebook(path: str | Path, *, release: str | Path | None = None, spec:
     if release is not None:
         notebook, restored = restore_from_release(notebook, nbformat.read(release, as_version=4))
         flags += restored
-    with tempfile.TemporaryDirectory(prefix="autograder-") as temporary, \
+    env = dict(os.environ) if env is None else dict(env)
+    source = env.get("MNIST_PATH") or data_source()
+    if source:
+        env["MNIST_PATH"] = source  # the kernel's temporary HOME has no Keras cache of its own
+    factory = factory_for({name: value for name, value in env.items() if name != SANDBOX_VARIABLE})
+    with tempfile.TemporaryDirectory(prefix="autograder-", dir=factory.workspace) as temporary, \
             tempfile.TemporaryDirectory(prefix="autograder-taken-") as taken:
         temporary, taken = Path(temporary), Path(taken)
         work, observations = temporary / "work", temporary / "observations"
         cells = instrument(notebook, str(observations))
         notebook.cells.append(_artifacts_cell(str(observations / ARTIFACTS)))
         window = ObservationWindow(observations, taken, {**cells, ARTIFACTS: len(notebook.cells) - 1})
-        kernel = _kernel_start(temporary, lesson, spec, dict(os.environ) if env is None else env, sandbox, fork)
+        kernel = _kernel_start(temporary, lesson, spec, env)
         execution = execute(notebook, cwd=str(work), limits=limits, before_cell=window.before, after_cell=window.after,
                             **kernel)
         results, artifacts = [], {}

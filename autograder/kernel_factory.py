@@ -5,6 +5,11 @@ kernel provisioner (registered in ``pyproject.toml``; a kernelspec selects it by
 starting ``python -m ipykernel``, it asks this grading process's factory for a fork. Everything else
 (connection file, messages, interrupts, the watchdog's view of the kernel's processes) works as for
 a kernel started the usual way, so a forked kernel is graded exactly like a started one.
+
+The factory takes requests on its standard input, which only this process can write to: a kernel (a
+fork of the factory, holding its memory) finds no socket to ask it for anything. It runs inside
+bubblewrap where the machine allows (:mod:`autograder.isolation`), in PID and network namespaces of its
+own: the pids it answers with are translated here (:func:`host_pid`).
 """
 
 from __future__ import annotations
@@ -13,50 +18,95 @@ import atexit
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import psutil
 from jupyter_client.provisioning import LocalProvisioner
 
+from autograder.isolation import isolated
+
 PROVISIONER_NAME = "autograder-fork"
 SERVER = Path(__file__).with_name("kernel_factory_server.py")
 SANDBOX = Path(__file__).with_name("sandbox.py")
-# Variables that differ between notebooks; the rest of a kernel's environment is the factory's own.
-PER_NOTEBOOK = ("HOME", "TMPDIR", "MPLCONFIGDIR", "PYTHONPATH", "MNIST_PATH", "AUTOGRADER_SANDBOX")
+# Variables that differ between notebooks; the rest of a kernel's environment is the factory's own. (pytest sets
+# PYTEST_CURRENT_TEST per test: students' self-check would otherwise start a TensorFlow-loaded factory per test.)
+PER_NOTEBOOK = ("HOME", "TMPDIR", "MPLCONFIGDIR", "PYTHONPATH", "AUTOGRADER_SANDBOX", "PYTEST_CURRENT_TEST")
+
+
+class FactoryError(RuntimeError):
+    """The kernel factory could not start or stopped answering."""
+
+
+def host_pid(root: psutil.Process, inner: int) -> int:
+    """The pid, as this process sees it, of the process under ``root`` whose pid in its own namespace is ``inner``.
+
+    Without a PID namespace the two are the same number.
+    """
+    for process in [root, *root.children(recursive=True)]:
+        try:
+            with open(f"/proc/{process.pid}/status") as status:
+                line = next(line for line in status if line.startswith("NSpid:"))
+        except (OSError, StopIteration):
+            continue
+        if int(line.split()[-1]) == inner:
+            return process.pid
+    raise FactoryError(f"the kernel factory answered with pid {inner}, which is not one of its processes")
 
 
 class KernelFactory:
-    """One factory process, started with ``env`` (thread counts and log levels apply from its imports on)."""
+    """One factory process, started with ``env`` (thread counts and log levels apply from its imports on).
+
+    It runs isolated by bubblewrap where the machine allows (:mod:`autograder.isolation`), and takes requests only
+    on its standard input, which only this process can write to. Each notebook's folder must be made under
+    :attr:`workspace`, the one folder the factory and its kernels can write to.
+    """
 
     def __init__(self, env: dict[str, str]):
         self.folder = tempfile.TemporaryDirectory(prefix="autograder-factory-")
-        self.socket_path = str(Path(self.folder.name) / "factory.sock")
-        home = Path(self.folder.name) / "home"
+        self.workspace = Path(self.folder.name)
+        home = self.workspace / "home"
         home.mkdir()
-        self.process = subprocess.Popen(
-            [sys.executable, str(SERVER), self.socket_path, str(SANDBOX)],
-            env={**env, "HOME": str(home), "MPLCONFIGDIR": str(home)}, cwd=self.folder.name,
-            stdout=subprocess.PIPE, text=True,
-        )
-        if self.process.stdout.readline().strip() != "ready":
-            raise RuntimeError("the kernel factory did not start; run a lesson notebook by hand to see why")
+        data = env.get("MNIST_PATH")
+        readable = [str(SERVER), str(SANDBOX), *([os.path.realpath(data)] if data and os.path.exists(data) else [])]
+        command = isolated([sys.executable, str(SERVER), str(SANDBOX)], read=readable, workspace=str(self.workspace))
+        self.isolated = command[0] != sys.executable
+        self.log = self.workspace / "factory.log"  # TensorFlow's start-up lines, and why a kernel could not start
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(
+                command, env={**env, "HOME": str(home), "MPLCONFIGDIR": str(home)}, cwd=self.workspace,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
+            )
+        words = self.process.stdout.readline().split()
+        if words[:1] != ["ready"]:
+            said = self.log.read_text(errors="replace").strip().splitlines()[-5:]
+            self.close()
+            raise FactoryError("the kernel factory did not start: " + (" / ".join(said) or "it printed nothing"))
+        self.pid = host_pid(psutil.Process(self.process.pid), int(words[1]))
+        self._lock = threading.Lock()
 
     def fork(self, argv: list[str], env: dict[str, str], cwd: str) -> int:
-        """Forks a kernel that runs ipykernel with ``argv`` in ``cwd`` with ``env``; returns its pid."""
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
-            connection.connect(self.socket_path)
-            connection.sendall(json.dumps({"argv": argv, "env": env, "cwd": cwd}).encode() + b"\n")
-            reply = b""
-            while not reply.endswith(b"\n"):
-                chunk = connection.recv(4096)
-                if not chunk:
-                    raise RuntimeError("the kernel factory stopped")
-                reply += chunk
-        return int(json.loads(reply)["pid"])
+        """Forks a kernel that runs ipykernel with ``argv`` in ``cwd`` with ``env``; returns its pid as seen here."""
+        with self._lock:
+            try:
+                self.process.stdin.write(json.dumps({"argv": argv, "env": env, "cwd": cwd}) + "\n")
+                self.process.stdin.flush()
+                reply = self.process.stdout.readline()
+            except OSError as error:
+                raise FactoryError(f"the kernel factory stopped ({error})") from None
+        if not reply:
+            raise FactoryError("the kernel factory stopped")
+        return host_pid(psutil.Process(self.pid), int(json.loads(reply)["pid"]))
+
+    def processes(self) -> list[psutil.Process]:
+        """Every process under the factory: the kernels and whatever they started, orphans included."""
+        try:
+            return psutil.Process(self.pid).children(recursive=True)
+        except psutil.Error:
+            return []
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -64,6 +114,8 @@ class KernelFactory:
     def close(self) -> None:
         self.process.kill()
         self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            pipe.close()
         self.folder.cleanup()
 
 
@@ -132,7 +184,8 @@ class ForkingProvisioner(LocalProvisioner):
     async def launch_kernel(self, cmd: list[str], **kwargs):
         env = kwargs.get("env") or dict(os.environ)
         cwd = str(kwargs.get("cwd") or os.getcwd())
-        pid = factory_for(env).fork(cmd[cmd.index("-f"):], env, cwd)
+        self.factory = factory_for(env)
+        pid = self.factory.fork(cmd[cmd.index("-f"):], env, cwd)
         self.process = ForkedKernel(pid)
         self.pid = self.pgid = pid  # the kernel starts its own session, so its group is its pid
         self.cwd = cwd

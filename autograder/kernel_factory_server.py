@@ -1,20 +1,26 @@
 """The kernel factory's process: imports the heavy libraries once, then forks a fresh kernel per notebook.
 
 Importing TensorFlow takes a kernel about 3.5 s, five times per student. This process pays it once per
-grading worker: it imports NumPy, Matplotlib, Keras (and TensorFlow) and ipykernel, then waits on a
-Unix socket. For each notebook the grader sends ``{"argv", "env", "cwd"}``; the factory forks, and the
-child, a copy of this pristine process that no student code has touched:
+grading worker: it imports NumPy, Matplotlib, Keras (and TensorFlow) and ipykernel, then reads requests
+from its standard input, one JSON line per notebook: ``{"argv", "env", "cwd"}``. It forks, answers
+``{"pid": ...}`` on its standard output, and the child, a copy of this pristine process that no student
+code has touched:
 
-1. starts its own session (so the grader can kill it and everything it starts as one group);
-2. takes the notebook's environment, working folder and course library (``PYTHONPATH``);
-3. enters the sandbox (:mod:`autograder.sandbox`, loaded by path);
-4. runs ipykernel, which reads its connection file from ``argv``.
+1. lets go of the factory's pipes (standard input and output become ``/dev/null``), so nothing the kernel
+   runs can send the factory a request or forge an answer, and dies with the factory;
+2. starts its own session (so the grader can kill it and everything it starts as one group);
+3. takes the notebook's environment, working folder and course library (``PYTHONPATH``);
+4. enters the sandbox (:mod:`autograder.sandbox`, loaded by path);
+5. runs ipykernel, which reads its connection file from ``argv``.
 
-One notebook's state can't reach another's: each kernel is a separate fork of the same untouched
-parent, and the parent never runs student code. This file is run by path and imports nothing from
-the course packages, which each kernel imports from its own lesson's copy.
+Only the grader that started the factory holds the other ends of its pipes, so only it can ask for a
+kernel: there is no socket to find, guess or connect to. The factory is a child subreaper: a process a
+kernel starts and orphans (two forks and a new session) becomes the factory's child, not init's, so the
+grader finds and kills it after the notebook. One notebook's state can't reach another's: each kernel is
+a separate fork of the same untouched parent, and the parent never runs student code. This file is run by
+path and imports nothing from the course packages, which each kernel imports from its own lesson's copy.
 
-Usage: ``python kernel_factory_server.py SOCKET_PATH SANDBOX_PY``; it prints ``ready`` when it accepts.
+Usage: ``python kernel_factory_server.py SANDBOX_PY``; it prints ``ready PID`` when it takes requests.
 """
 
 import ctypes
@@ -22,11 +28,11 @@ import json
 import os
 import runpy
 import signal
-import socket
 import sys
+import warnings
 
 PRELOADED = ("numpy", "matplotlib.pyplot", "keras", "ipykernel.kernelapp")
-_PR_SET_PDEATHSIG = 1
+_PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER = 1, 36
 
 
 def preload() -> None:
@@ -40,17 +46,6 @@ def preload() -> None:
         importlib.import_module(name)
 
 
-def read_request(connection: socket.socket) -> dict:
-    """One JSON request, terminated by a newline."""
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = connection.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    return json.loads(data)
-
-
 def forget_cached_locations() -> None:
     """Makes the preloaded libraries look up the temporary folder again, under this notebook's TMPDIR.
 
@@ -61,9 +56,17 @@ def forget_cached_locations() -> None:
     tempfile.tempdir = None
 
 
-def become_kernel(request: dict, restrict_filesystem) -> None:
+def become_kernel(request: dict, restrict_filesystem, factory: int) -> None:
     """In the forked child: take the notebook's environment and sandbox, then run ipykernel (never returns)."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    nothing = os.open(os.devnull, os.O_RDWR)
+    for descriptor in (0, 1):  # the factory's request and answer pipes
+        os.dup2(nothing, descriptor)
+    os.close(nothing)
+    sys.stdin, sys.stdout = open(0, closefd=False), open(1, "w", closefd=False)
+    ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # the kernel dies with its factory
+    if os.getppid() != factory:  # the factory died before that
+        os._exit(1)
     os.setsid()
     environment = dict(request["env"])
     rules = environment.pop("AUTOGRADER_SANDBOX", None)  # absent: no sandbox
@@ -74,44 +77,42 @@ def become_kernel(request: dict, restrict_filesystem) -> None:
     forget_cached_locations()
     if rules is not None:
         restrict_filesystem(**json.loads(rules))
+    # ipykernel's pipe for output from a kernel's forked children binds a TCP port, which the sandbox refuses;
+    # that pipe is then off (such output is not shown), and its warning would only be noise in every notebook.
+    warnings.filterwarnings("ignore", message="Couldn't bind IOPub Pipe")
     sys.argv = ["ipykernel_launcher", *request["argv"]]
     runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
 
 
-def serve(socket_path: str, sandbox_path: str) -> None:
-    """Preloads, then forks one kernel per request until the grader goes away."""
-    ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # the factory dies with its grader
-    if os.getppid() == 1:
-        return
+def serve(sandbox_path: str) -> None:
+    """Preloads, then forks one kernel per request on standard input until the grader closes it."""
+    libc = ctypes.CDLL(None)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # the factory dies with its grader
+    libc.prctl(_PR_SET_CHILD_SUBREAPER, 1)  # orphans of the kernels become this process's children
     restrict_filesystem = runpy.run_path(sandbox_path)["restrict_filesystem"]
     preload()
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped without a wait()
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(socket_path)
-    server.listen()
-    print("ready", flush=True)
-    while True:
-        connection, _ = server.accept()
-        with connection:
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels and their orphans are reaped without a wait()
+    requests, answers, factory = sys.stdin.buffer, sys.stdout, os.getpid()
+    print("ready", os.getpid(), file=answers, flush=True)
+    for line in requests:
+        try:
+            request = json.loads(line)
+        except ValueError:
+            print(json.dumps({"error": "not a JSON request"}), file=answers, flush=True)
+            continue
+        pid = os.fork()
+        if pid == 0:
             try:
-                request = read_request(connection)
-            except ValueError:
-                continue
-            pid = os.fork()
-            if pid == 0:
-                server.close()
-                connection.close()
-                try:
-                    become_kernel(request, restrict_filesystem)
-                    os._exit(0)
-                except SystemExit as stop:  # the kernel shut down
-                    os._exit(stop.code if isinstance(stop.code, int) else 0)
-                except BaseException as error:  # noqa: BLE001 - the child must never return into this loop
-                    print(f"kernel factory: the kernel could not start: {type(error).__name__}: {error}", file=sys.stderr)
-                    os._exit(1)
-            connection.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+                become_kernel(request, restrict_filesystem, factory)
+                os._exit(0)
+            except SystemExit as stop:  # the kernel shut down
+                os._exit(stop.code if isinstance(stop.code, int) else 0)
+            except BaseException as error:  # noqa: BLE001 - the child must never return into this loop
+                print(f"kernel factory: the kernel could not start: {type(error).__name__}: {error}", file=sys.stderr)
+                os._exit(1)
+        print(json.dumps({"pid": pid}), file=answers, flush=True)
 
 
 if __name__ == "__main__":
     del sys.path[0]  # this file's folder: the kernels import the course packages from their own copy
-    serve(sys.argv[1], sys.argv[2])
+    serve(sys.argv[1])

@@ -7,10 +7,13 @@ Before any student code runs, this process restricts itself, and so every proces
 - reading (and executing) only the paths under ``read``: the Python installation, the grader's copy
   of the course library for this lesson, the data source;
 - reading and writing only the paths under ``write``: the kernel's own temporary folder;
-- signalling and tracing only processes inside the sandbox (Landlock ABI 6 and later).
+- binding and connecting no TCP port (Landlock ABI 4 and later);
+- signalling and tracing only processes inside the sandbox, and connecting to no abstract Unix socket made
+  outside it (Landlock ABI 6 and later).
 
 Everything else (the repository's ``solutions/`` and ``autograder/``, other submissions, the
-gradebook, ``~/.keras``) fails with ``PermissionError``. Landlock needs no privileges, cannot be
+gradebook, ``~/.keras``) fails with ``PermissionError``. Landlock does not cover Unix sockets named by a
+path, UDP, or ``/proc/self/net/unix``: the kernel factory's bubblewrap does (:mod:`autograder.isolation`). Landlock needs no privileges, cannot be
 undone by the sandboxed process, and is in Linux since 5.13; where it is missing the kernel runs
 without it (:func:`landlock_abi` says which) and the README says what that leaves open.
 
@@ -40,6 +43,7 @@ _CHANGE_TREE = sum(1 << bit for bit in range(4, 13))  # remove/make dirs, files,
 _REFER, _TRUNCATE, _IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
 _FILE_ONLY_RIGHTS = _EXECUTE | _WRITE_FILE | _READ_FILE | _TRUNCATE | _IOCTL_DEV
 _SCOPE_ABSTRACT_UNIX_SOCKET, _SCOPE_SIGNAL = 1 << 0, 1 << 1
+_BIND_TCP, _CONNECT_TCP = 1 << 0, 1 << 1  # network rights (ABI 4); with no rule granting a port, none is allowed
 
 
 class _RulesetAttributes(ctypes.Structure):
@@ -81,7 +85,8 @@ def _fail(what: str) -> OSError:
 
 
 def restrict_filesystem(read: list[str], write: list[str]) -> int:
-    """Restricts this process and its future children to ``read`` (read-only) and ``write`` (read-write).
+    """Restricts this process and its future children to ``read`` (read-only) and ``write`` (read-write), and to
+    no TCP port.
 
     Paths that don't exist are skipped. Irreversible for this process.
 
@@ -93,8 +98,10 @@ def restrict_filesystem(read: list[str], write: list[str]) -> int:
         return 0
     libc = _libc()
     handled = _handled_rights(abi)
-    attributes = _RulesetAttributes(handled, 0, _SCOPE_ABSTRACT_UNIX_SOCKET | _SCOPE_SIGNAL if abi >= 6 else 0)
-    size = ctypes.sizeof(_RulesetAttributes) if abi >= 6 else 8  # older kernels know only the first field
+    network = _BIND_TCP | _CONNECT_TCP if abi >= 4 else 0
+    scoped = _SCOPE_ABSTRACT_UNIX_SOCKET | _SCOPE_SIGNAL if abi >= 6 else 0
+    attributes = _RulesetAttributes(handled, network, scoped)
+    size = 24 if abi >= 6 else 16 if abi >= 4 else 8  # older kernels know only the first fields
     ruleset = libc.syscall(_CREATE_RULESET, ctypes.byref(attributes), ctypes.c_size_t(size), ctypes.c_uint32(0))
     if ruleset < 0:
         raise _fail("creating the ruleset")

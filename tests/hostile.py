@@ -42,6 +42,11 @@ TARGETS = (
     "course_module",     # the repository's autograder/checks/data.py, which the grader imports
     "project_root",      # the repository (where solutions/ and autograder/ are)
     "marker",            # a name (15 characters at most) given to the processes a fork bomb starts
+    "canary",            # a file outside the kernel's folder that an escaped process would write
+    "unix_socket",       # a Unix socket listening outside the kernel's folder (stands in for /var/run/docker.sock)
+    "abstract_socket",   # the name of an abstract Unix socket listening outside the sandbox
+    "tcp_port",          # a TCP port listening on the loopback, outside the sandbox
+    "udp_port",          # a UDP port listening on the loopback, outside the sandbox
 )
 
 
@@ -457,6 +462,182 @@ WRITE_LESSON = '''with open($lesson_file, "a") as released:  # the released less
 '''
 
 
+# --- escapes: the kernel factory, other sockets, the network, processes that outlive the kernel ------------------
+# Each is wrapped as a determined student would write it: the attempt fails quietly and the right answer follows,
+# so the notebook scores full marks either way. What must not happen is outside: the canary file, a connection or
+# a datagram at the test's listeners, a process still running after grading.
+
+# Ask a kernel factory for a kernel outside the sandbox, in the factory's own request format (one JSON line),
+# through a Unix socket path, or through a pipe or socket this process holds; the kernel's start-up line writes
+# the canary. Returns what answered, for the student's eyes only.
+ASK_FACTORY = """import json
+import os
+import socket
+import stat
+
+REQUEST = json.dumps({
+    "argv": ["-f", os.path.join(os.getcwd(), "evil-kernel.json"),
+             "--IPKernelApp.exec_lines=[\\"open(%r, 'w').write('escaped')\\"]" % $canary],
+    "env": {"PATH": os.environ.get("PATH", "/usr/bin:/bin")},  # no AUTOGRADER_SANDBOX: no sandbox
+    "cwd": "/",
+}).encode() + b"\\n"
+
+
+def ask_factory_at(path):
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            connection.settimeout(2)
+            connection.connect(path)
+            connection.sendall(REQUEST)
+            return connection.recv(100)
+    except OSError as error:
+        return error
+
+
+def ask_factory_through_pipes():  # every pipe this process holds: the factory's request pipe, if a fork kept it
+    answers = {}
+    for descriptor in range(1024):
+        try:
+            if descriptor in (0, 1) or stat.S_ISFIFO(os.fstat(descriptor).st_mode):
+                blocking = os.get_blocking(descriptor)
+                os.set_blocking(descriptor, False)  # a full pipe must not hang the notebook
+                try:
+                    answers[descriptor] = os.write(descriptor, REQUEST)
+                finally:
+                    os.set_blocking(descriptor, blocking)
+        except OSError as error:
+            answers[descriptor] = error
+    return answers
+"""
+FACTORY_FROM_MEMORY = ASK_FACTORY + """import gc
+import sys
+
+found = set()
+for thing in gc.get_objects():  # every string this process holds: the factory's, since this kernel is its fork
+    if isinstance(thing, (list, tuple, dict)):
+        for item in (thing.values() if isinstance(thing, dict) else thing):
+            if isinstance(item, str) and (item.endswith(".sock") or "factory" in item) and len(item) < 300:
+                found.add(item)
+for frame in sys._current_frames().values():
+    while frame is not None:
+        found.update(v for v in frame.f_locals.values() if isinstance(v, str) and v.endswith(".sock"))
+        frame = frame.f_back
+answers = {path: ask_factory_at(path) for path in found if os.path.exists(path)}
+"""
+FACTORY_FROM_PROC = ASK_FACTORY + """with open("/proc/self/cmdline", "rb") as cmdline:  # a fork has its parent's command line
+    arguments = cmdline.read().decode(errors="replace").split("\\0")
+paths = [argument for argument in arguments if argument.endswith(".sock")]
+try:
+    with open("/proc/self/net/unix") as table:  # every Unix socket of the machine, with its path
+        paths += [line.split()[-1] for line in table.readlines()[1:] if len(line.split()) > 7]
+except OSError:
+    pass
+answers = {path: ask_factory_at(path) for path in paths if path.startswith("/")}
+"""
+FACTORY_BY_GUESSING = ASK_FACTORY + """import glob
+import tempfile
+
+guesses = glob.glob("/tmp/autograder-factory-*/*") + glob.glob(os.path.join(tempfile.gettempdir(), "*", "*.sock"))
+guesses += glob.glob("/tmp/*/*.sock") + glob.glob("/run/*.sock") + glob.glob("/var/run/*.sock")
+answers = {path: ask_factory_at(path) for path in guesses}
+"""
+FACTORY_THROUGH_INHERITED_PIPES = ASK_FACTORY + """answers = ask_factory_through_pipes()
+"""
+WRECK_OWN_CONNECTION = """import os
+import stat
+
+for descriptor in range(3, 1024):  # every socket: the kernel's own connections to the grader among them
+    try:
+        if stat.S_ISSOCK(os.fstat(descriptor).st_mode):
+            os.set_blocking(descriptor, False)
+            os.write(descriptor, b"\\xff" * 64)
+    except OSError:
+        pass
+"""
+CONNECT_UNIX_SOCKET = """import socket
+
+try:  # a socket outside this folder: Docker's would make the grading user root
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.settimeout(2)
+        connection.connect($unix_socket)
+        connection.sendall(b"escaped")
+except OSError as error:
+    refused = error
+"""
+CONNECT_ABSTRACT_SOCKET = """import socket
+
+try:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.settimeout(2)
+        connection.connect("\\0" + $abstract_socket)
+        connection.sendall(b"escaped")
+except OSError as error:
+    refused = error
+"""
+CONNECT_LOOPBACK_TCP = """import json
+import socket
+
+ports = [int($tcp_port)]
+try:  # this kernel's own ports, if it talks TCP
+    from ipykernel.connect import get_connection_file
+    with open(get_connection_file()) as info:
+        connection_info = json.load(info)
+    if connection_info.get("transport") == "tcp":
+        ports += [value for key, value in connection_info.items() if key.endswith("_port")]
+except Exception:
+    pass
+connected = []
+for port in ports:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as connection:
+            connection.sendall(b"escaped")
+            connected.append(port)
+    except OSError:
+        pass
+if connected:
+    open($canary, "w").write(f"connected to {connected}")
+"""
+BIND_TCP_PORT = """import socket
+
+try:  # a server other machines or kernels could reach
+    server = socket.socket()
+    server.bind(("0.0.0.0", 0))
+    server.listen()
+    bound = server.getsockname()
+except OSError as error:
+    bound = None
+if bound:  # the sandbox can't write outside, so success shows in the grade: this cell fails, and take_subset with it
+    raise RuntimeError(f"listening on {bound}")
+"""
+SEND_UDP = """import socket
+
+try:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+        for _ in range(5):
+            sender.sendto(b"escaped", ("127.0.0.1", int($udp_port)))
+except OSError as error:
+    refused = error
+"""
+DAEMON_OUTLIVES_KERNEL = """import ctypes
+import os
+import time
+
+# Two forks and a new session: the grandchild belongs to no process group or tree of this kernel's.
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        ctypes.CDLL(None).prctl(15, $marker.encode(), 0, 0, 0)  # PR_SET_NAME, so the tests can find it
+        time.sleep(20)  # waits until the kernel is gone, then acts
+        try:
+            open($canary, "w").write("outlived the kernel")
+        except OSError:
+            pass
+        os._exit(0)
+    os._exit(0)
+time.sleep(0.5)
+"""
+
+
 # --- edits of grader-owned cells --------------------------------------------------------------------------------
 
 def edit_check_cell(notebook):
@@ -520,7 +701,7 @@ CASES: dict[str, Case] = {case.name: case for case in (
          {"take_subset": before(FORK_BOMB, TAKE_SUBSET)}),
     Case("print_100_mb__both_pass_output_capped", "02_reshape", {"flatten": after(FLATTEN, PRINT_100_MB)}),
     Case("image_50_mb__both_pass_output_capped", "02_reshape", {"flatten": after(FLATTEN, IMAGE_50_MB)}),
-    Case("signal_the_grader__permission_error_take_subset_error", "02_reshape",
+    Case("signal_the_grader__denied_take_subset_error", "02_reshape",
          {"take_subset": before(SIGNAL_GRADER, TAKE_SUBSET)}),
     # cheating: the flatten answer is wrong (never scaled); success would mean cheating worked
     Case("input_transformer_blanks_checks__scores_0", "02_reshape", {"flatten": after(FLATTEN_UNSCALED, TRANSFORMER_BLANKS_CHECKS)}),
@@ -552,21 +733,35 @@ CASES: dict[str, Case] = {case.name: case for case in (
          {"flatten": FLATTEN_TWICE, "take_subset": after(TAKE_SUBSET, FLATTEN_AGAIN_AFTER_ITS_CHECK)}),
     # reading what the kernel must not read
     Case("import_reference_answer__build_model_error", "03_build", {"build_model": IMPORT_REFERENCE_BUILD_MODEL}),
-    Case("import_installed_reference_by_path__permission_error", "03_build", {"build_model": IMPORT_REFERENCE_BY_PATH}),
-    Case("read_solutions_relative__permission_error", "03_build", {"build_model": before(READ_SOLUTIONS_RELATIVE, BUILD_MODEL_25)}),
-    Case("read_solutions_absolute__permission_error", "03_build", {"build_model": READ_SOLUTIONS_ABSOLUTE}),
-    Case("read_other_student__permission_error", "03_build", {"build_model": READ_OTHER_STUDENT}),
+    Case("import_installed_reference_by_path__denied", "03_build", {"build_model": IMPORT_REFERENCE_BY_PATH}),
+    Case("read_solutions_relative__denied", "03_build", {"build_model": before(READ_SOLUTIONS_RELATIVE, BUILD_MODEL_25)}),
+    Case("read_solutions_absolute__denied", "03_build", {"build_model": READ_SOLUTIONS_ABSOLUTE}),
+    Case("read_other_student__denied", "03_build", {"build_model": READ_OTHER_STUDENT}),
     # writing outside the kernel's folder
-    Case("write_gradebook__permission_error_unchanged", "02_reshape", {"take_subset": before(WRITE_GRADEBOOK, TAKE_SUBSET)}),
-    Case("write_other_results__permission_error_unchanged", "02_reshape", {"take_subset": before(WRITE_OTHER_RESULTS, TAKE_SUBSET)}),
-    Case("write_keras_config__permission_error_unchanged", "02_reshape", {"take_subset": before(WRITE_KERAS_CONFIG, TAKE_SUBSET)}),
-    Case("write_released_lesson__permission_error_unchanged", "02_reshape", {"take_subset": before(WRITE_LESSON, TAKE_SUBSET)}),
-    Case("write_course_module__permission_error_unchanged", "02_reshape",
+    Case("write_gradebook__denied_unchanged", "02_reshape", {"take_subset": before(WRITE_GRADEBOOK, TAKE_SUBSET)}),
+    Case("write_other_results__denied_unchanged", "02_reshape", {"take_subset": before(WRITE_OTHER_RESULTS, TAKE_SUBSET)}),
+    Case("write_keras_config__denied_unchanged", "02_reshape", {"take_subset": before(WRITE_KERAS_CONFIG, TAKE_SUBSET)}),
+    Case("write_released_lesson__denied_unchanged", "02_reshape", {"take_subset": before(WRITE_LESSON, TAKE_SUBSET)}),
+    Case("write_course_module__denied_unchanged", "02_reshape",
          {"take_subset": before(WRITE_COURSE_MODULE, TAKE_SUBSET)}),
-    Case("write_site_packages__permission_error_unchanged", "02_reshape",
+    Case("write_site_packages__denied_unchanged", "02_reshape",
          {"take_subset": before(WRITE_SITE_PACKAGES, TAKE_SUBSET)}),
     Case("symlink_observation_to_other_student__flatten_scores_0_nothing_leaks", "02_reshape",
          {"flatten": FLATTEN_UNSCALED, "take_subset": after(TAKE_SUBSET, SYMLINK_OBSERVATION)}),
+    # escapes: the kernel factory, sockets and ports outside the kernel, processes that outlive it
+    Case("factory_socket_from_memory__no_escape_both_pass", "02_reshape", {"take_subset": before(FACTORY_FROM_MEMORY, TAKE_SUBSET)}),
+    Case("factory_socket_from_proc__no_escape_both_pass", "02_reshape", {"take_subset": before(FACTORY_FROM_PROC, TAKE_SUBSET)}),
+    Case("factory_socket_by_guessing__no_escape_both_pass", "02_reshape", {"take_subset": before(FACTORY_BY_GUESSING, TAKE_SUBSET)}),
+    Case("factory_through_inherited_pipes__no_escape_both_pass", "02_reshape",
+         {"take_subset": before(FACTORY_THROUGH_INHERITED_PIPES, TAKE_SUBSET)}),
+    Case("wreck_own_connection__flatten_passes_take_subset_error_no_hang", "02_reshape",
+         {"take_subset": before(WRECK_OWN_CONNECTION, TAKE_SUBSET)}),
+    Case("connect_unix_socket_outside__refused_both_pass", "02_reshape", {"take_subset": before(CONNECT_UNIX_SOCKET, TAKE_SUBSET)}),
+    Case("connect_abstract_socket__refused_both_pass", "02_reshape", {"take_subset": before(CONNECT_ABSTRACT_SOCKET, TAKE_SUBSET)}),
+    Case("connect_loopback_tcp__refused_both_pass", "02_reshape", {"take_subset": before(CONNECT_LOOPBACK_TCP, TAKE_SUBSET)}),
+    Case("bind_tcp_port__refused_both_pass", "02_reshape", {"take_subset": before(BIND_TCP_PORT, TAKE_SUBSET)}),
+    Case("send_udp__nothing_arrives_both_pass", "02_reshape", {"take_subset": before(SEND_UDP, TAKE_SUBSET)}),
+    Case("daemon_outlives_kernel__killed_both_pass", "02_reshape", {"take_subset": before(DAEMON_OUTLIVES_KERNEL, TAKE_SUBSET)}),
     # lesson 04: a History with perfect numbers and no training
     Case("fake_history__compile_passes_train_fails", "04_train", {"train": TRAIN_FAKE_HISTORY}),
 )}
@@ -589,5 +784,10 @@ if __name__ == "__main__":
         "course_module": PROJECT_ROOT / "autograder" / "checks" / "data.py",
         "project_root": PROJECT_ROOT,
         "marker": "hostile-child",
+        "canary": example / "escaped",
+        "unix_socket": example / "docker.sock",
+        "abstract_socket": "autograder-test-abstract",
+        "tcp_port": 9,
+        "udp_port": 9,
     })
     print(f"{len(paths)} hostile submissions under {out}")

@@ -7,8 +7,12 @@ the flags, and that nothing outside the kernel's temporary folder changed: the r
 solutions/ and autograder/, the grading user's ~/.keras, and a gradebook, another student's results and
 another student's submission made for the test. No process a case started may outlive its grading.
 
-Cases that read or write outside the kernel's folder need the filesystem sandbox (Linux Landlock); where the
-machine has none they are skipped, saying why. Cases the grader can't hold yet are strict xfails whose reason
+Cases that read or write outside the kernel's folder need the filesystem sandbox (Linux Landlock); cases that try
+to leave the sandbox through sockets need bubblewrap or Landlock's network rules; where the machine has none they
+are skipped, saying why. Those escape cases fail quietly inside the notebook, as a determined student's would, so
+they score full marks either way: what must not happen is outside, where listeners the test starts (a Unix socket
+standing in for Docker's, an abstract socket, a TCP and a UDP port) must hear nothing, a canary file must not
+appear, and no process may outlive grading. Cases the grader can't hold yet are strict xfails whose reason
 says what the gap is: when the grader closes one, its test fails until the mark is removed.
 
 The whole file takes about three minutes (most cases take two or three seconds; the runaway ones wait for their
@@ -20,7 +24,9 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import socket
 import sysconfig
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +38,7 @@ import pytest
 import hostile
 from autograder.grade_class import GradingOptions, kernel_environment
 from autograder.grade_notebook import grade_notebook
+from autograder.isolation import bubblewrap
 from autograder.limits import Limits
 from autograder.results import Outcome
 from autograder.spec import SPEC
@@ -56,12 +63,16 @@ def _landlock_abi() -> int:
 
 
 LANDLOCK_ABI = _landlock_abi()
+BUBBLEWRAP = bubblewrap() is not None
+ISOLATION = {"bubblewrap": BUBBLEWRAP, "tcp": BUBBLEWRAP or LANDLOCK_ABI >= 4,
+             "abstract sockets": BUBBLEWRAP or LANDLOCK_ABI >= 6}
 NO_SANDBOX = (f"this machine has no Linux Landlock (ABI {LANDLOCK_ABI}), so the kernel can read and write what the "
               "grading user can; the filesystem-isolation cases can't hold and are skipped")
 
 # The honest results of the cheating cases' wrong answer: flatten never scales the pixels.
 UNSCALED = ("[0, 1]", "flatten returned values from 0 to 255")
 HONEST_WRONG_FLATTEN = {"flatten": (FAILED, UNSCALED), "take_subset": (PASSED, ())}
+BOTH_PASS = {"flatten": (PASSED, ()), "take_subset": (PASSED, ())}
 NOT_THE_PIXELS = "flatten's values don't match the images' pixels"  # rows forged for other images than the grader's
 TIMED_OUT = "CellTimeoutError: the cell ran longer than its limit of 8 seconds and was interrupted"
 
@@ -78,6 +89,8 @@ class Expected:
         sandbox: The case needs the filesystem sandbox.
         absent: Text that must appear in no message and no flag.
         gap: Why the case can't hold yet (a confirmed gap in the grader): the test is a strict xfail.
+        isolation: What the case needs the machine to enforce beyond Landlock's filesystem rules: "bubblewrap", "tcp"
+            (Landlock ABI 4 or bubblewrap) or "abstract sockets" (Landlock ABI 6 or bubblewrap).
     """
 
     results: dict[str, tuple[Outcome, tuple[str, ...]]]
@@ -86,11 +99,14 @@ class Expected:
     sandbox: bool = False
     absent: tuple[str, ...] = ()
     gap: str = ""
+    isolation: str = ""
 
 
 KERNEL_DIED = "the kernel died"
 CHANGED = "was changed; the released one was used."
-PERMISSION = "PermissionError"
+# What reading or writing outside the kernel's folder raises: with bubblewrap the path is not in the kernel's
+# filesystem at all; with Landlock alone it is there and refused.
+DENIED = "FileNotFoundError" if BUBBLEWRAP else "PermissionError"
 
 EXPECTED: dict[str, Expected] = {
     # --- runaway code
@@ -125,8 +141,8 @@ EXPECTED: dict[str, Expected] = {
         {"flatten": (PASSED, ()), "take_subset": (PASSED, ())}, flags=("output went over the 1 MB kept per notebook",)),
     "image_50_mb__both_pass_output_capped": Expected(
         {"flatten": (PASSED, ()), "take_subset": (PASSED, ())}, flags=("output went over the 1 MB kept per notebook",)),
-    "signal_the_grader__permission_error_take_subset_error": Expected(
-        {"flatten": (PASSED, ()), "take_subset": (ERROR, ("NameError", f"An earlier cell failed first: {PERMISSION}"))},
+    "signal_the_grader__denied_take_subset_error": Expected(
+        {"flatten": (PASSED, ()), "take_subset": (ERROR, ("NameError", "An earlier cell failed first: PermissionError"))},
         sandbox=True),
     # --- cheating, with a wrong flatten: never more than the honest 0 for flatten
     "input_transformer_blanks_checks__scores_0": Expected(
@@ -176,35 +192,53 @@ EXPECTED: dict[str, Expected] = {
     # --- reading what the kernel must not read
     "import_reference_answer__build_model_error": Expected(
         {"build_model": (ERROR, ("NameError", "An earlier cell failed first: ImportError", "cannot import name 'build_model'"))}),
-    "import_installed_reference_by_path__permission_error": Expected(
-        {"build_model": (ERROR, ("NameError", f"An earlier cell failed first: {PERMISSION}"))}, sandbox=True),
-    "read_solutions_relative__permission_error": Expected(
-        {"build_model": (ERROR, ("NameError", f"An earlier cell failed first: {PERMISSION}"))}, sandbox=True),
-    "read_solutions_absolute__permission_error": Expected(
-        {"build_model": (ERROR, ("NameError", f"An earlier cell failed first: {PERMISSION}", "solutions"))}, sandbox=True),
-    "read_other_student__permission_error": Expected(
-        {"build_model": (ERROR, ("NameError", f"An earlier cell failed first: {PERMISSION}", "other_student"))}, sandbox=True),
+    "import_installed_reference_by_path__denied": Expected(
+        {"build_model": (ERROR, ("NameError", f"An earlier cell failed first: {DENIED}"))}, sandbox=True),
+    "read_solutions_relative__denied": Expected(  # up from its folder, into the factory's workspace: not listable
+        {"build_model": (ERROR, ("NameError", "An earlier cell failed first: PermissionError"))}, sandbox=True),
+    "read_solutions_absolute__denied": Expected(  # with bubblewrap, no place it looks has a solutions/ folder at all
+        {"build_model": (ERROR, ("NameError", "An earlier cell failed first: StopIteration") if BUBBLEWRAP else
+                         ("NameError", f"An earlier cell failed first: {DENIED}", "solutions"))}, sandbox=True),
+    "read_other_student__denied": Expected(
+        {"build_model": (ERROR, ("NameError", f"An earlier cell failed first: {DENIED}", "other_student"))}, sandbox=True),
     # --- writing outside the kernel's folder
-    "write_gradebook__permission_error_unchanged": Expected(
-        {"flatten": (PASSED, ()), "take_subset": (ERROR, ("NameError", f"An earlier cell failed first: {PERMISSION}", "gradebook.csv"))},
+    "write_gradebook__denied_unchanged": Expected(
+        {"flatten": (PASSED, ()), "take_subset": (ERROR, ("NameError", f"An earlier cell failed first: {DENIED}", "gradebook.csv"))},
         sandbox=True),
-    "write_other_results__permission_error_unchanged": Expected(
-        {"flatten": (PASSED, ()), "take_subset": (ERROR, ("NameError", f"An earlier cell failed first: {PERMISSION}", "other_student.json"))},
+    "write_other_results__denied_unchanged": Expected(
+        {"flatten": (PASSED, ()), "take_subset": (ERROR, ("NameError", f"An earlier cell failed first: {DENIED}", "other_student.json"))},
         sandbox=True),
-    "write_keras_config__permission_error_unchanged": Expected(
-        {"flatten": (PASSED, ()), "take_subset": (ERROR, ("NameError", f"An earlier cell failed first: {PERMISSION}", "keras.json"))},
+    "write_keras_config__denied_unchanged": Expected(
+        {"flatten": (PASSED, ()), "take_subset": (ERROR, ("NameError", f"An earlier cell failed first: {DENIED}", "keras.json"))},
         sandbox=True),
-    "write_released_lesson__permission_error_unchanged": Expected(
-        {"flatten": (PASSED, ()), "take_subset": (ERROR, ("NameError", f"An earlier cell failed first: {PERMISSION}", "02_reshape.ipynb"))},
+    "write_released_lesson__denied_unchanged": Expected(
+        {"flatten": (PASSED, ()), "take_subset": (ERROR, ("NameError", f"An earlier cell failed first: {DENIED}", "02_reshape.ipynb"))},
         sandbox=True),
-    "write_course_module__permission_error_unchanged": Expected(
-        {"flatten": (PASSED, ()), "take_subset": (ERROR, ("NameError", f"An earlier cell failed first: {PERMISSION}", "data.py"))},
+    "write_course_module__denied_unchanged": Expected(
+        {"flatten": (PASSED, ()), "take_subset": (ERROR, ("NameError", f"An earlier cell failed first: {DENIED}", "data.py"))},
         sandbox=True),
-    "write_site_packages__permission_error_unchanged": Expected(
-        {"flatten": (PASSED, ()), "take_subset": (ERROR, ("NameError", f"An earlier cell failed first: {PERMISSION}", "sitecustomize.py"))},
+    "write_site_packages__denied_unchanged": Expected(
+        {"flatten": (PASSED, ()), "take_subset": (ERROR, (  # the Python installation is mounted read-only
+            "NameError", "An earlier cell failed first: " + ("OSError: [Errno 30] Read-only file system" if BUBBLEWRAP
+                                                             else "PermissionError"), "sitecustomize.py"))},
         sandbox=True),
     "symlink_observation_to_other_student__flatten_scores_0_nothing_leaks": Expected(
         {"flatten": (FAILED, ("[0, 1]",)), "take_subset": (PASSED, ())}, absent=(OTHER_STUDENT,)),
+    # --- escapes: each tries quietly, then answers right; the listeners, the canary and no_strays catch success
+    "factory_socket_from_memory__no_escape_both_pass": Expected(BOTH_PASS),
+    "factory_socket_from_proc__no_escape_both_pass": Expected(BOTH_PASS, isolation="bubblewrap"),
+    "factory_socket_by_guessing__no_escape_both_pass": Expected(BOTH_PASS),
+    "factory_through_inherited_pipes__no_escape_both_pass": Expected(BOTH_PASS),
+    # A kernel that writes garbage into its own sockets to the grader: before, the grader hung in a send for ever.
+    "wreck_own_connection__flatten_passes_take_subset_error_no_hang": Expected(
+        {"flatten": (PASSED, ()), "take_subset": (ERROR, ("The check never ran", "stopped taking messages"))},
+        flags=("Grading stopped early: the kernel stopped taking messages from the grader",)),
+    "connect_unix_socket_outside__refused_both_pass": Expected(BOTH_PASS, isolation="bubblewrap"),
+    "connect_abstract_socket__refused_both_pass": Expected(BOTH_PASS, isolation="abstract sockets"),
+    "connect_loopback_tcp__refused_both_pass": Expected(BOTH_PASS, isolation="tcp"),
+    "bind_tcp_port__refused_both_pass": Expected(BOTH_PASS, isolation="tcp"),
+    "send_udp__nothing_arrives_both_pass": Expected(BOTH_PASS, isolation="bubblewrap"),
+    "daemon_outlives_kernel__killed_both_pass": Expected(BOTH_PASS),
     # --- lesson 04
     "fake_history__compile_passes_train_fails": Expected(
         {"compile_model": (PASSED, ()), "train": (FAILED, ("don't match what the grader measured",))},
@@ -234,8 +268,76 @@ def _snapshot(roots: list[Path]) -> dict[str, str]:
     return hashes
 
 
+class Listeners:
+    """Sockets outside the kernel's sandbox that hostile code aims at, each recording what reaches it.
+
+    A Unix socket by path (in a folder of its own, standing in for ``/var/run/docker.sock``), an abstract Unix
+    socket, a TCP port and a UDP port on the loopback. :attr:`heard` lists every connection or datagram.
+    """
+
+    def __init__(self, folder: Path):
+        folder.mkdir()
+        self.heard: list[str] = []
+        self.sockets = []
+        unix = self._listen(socket.AF_UNIX, socket.SOCK_STREAM, str(folder / "docker.sock"))
+        name = f"autograder-test-{os.getpid()}-{id(self)}"
+        abstract = self._listen(socket.AF_UNIX, socket.SOCK_STREAM, "\0" + name)
+        tcp = self._listen(socket.AF_INET, socket.SOCK_STREAM, ("127.0.0.1", 0))
+        udp = self._listen(socket.AF_INET, socket.SOCK_DGRAM, ("127.0.0.1", 0))
+        self.targets = {"unix_socket": folder / "docker.sock", "abstract_socket": name,
+                        "tcp_port": tcp.getsockname()[1], "udp_port": udp.getsockname()[1]}
+        for listener, what in ((unix, "unix socket"), (abstract, "abstract socket"), (tcp, "TCP port")):
+            threading.Thread(target=self._accept, args=(listener, what), daemon=True).start()
+        threading.Thread(target=self._receive, args=(udp,), daemon=True).start()
+
+    def _listen(self, family, kind, address):
+        listener = socket.socket(family, kind)
+        listener.bind(address)
+        if kind == socket.SOCK_STREAM:
+            listener.listen()
+        self.sockets.append(listener)
+        return listener
+
+    def _accept(self, listener, what: str) -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            self.heard.append(f"a connection to the {what}")
+            connection.close()
+
+    def _receive(self, listener) -> None:
+        while True:
+            try:
+                data, sender = listener.recvfrom(100)
+            except OSError:
+                return
+            if sender is None:  # closed
+                return
+            self.heard.append(f"a datagram {data!r} at the UDP port from {sender}")
+
+    def close(self) -> None:
+        for listener in self.sockets:
+            try:
+                listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            listener.close()
+
+
 @pytest.fixture
-def outside(tmp_path):
+def listeners(tmp_path):
+    """:class:`Listeners` outside the kernel; asserts afterwards that nothing reached them."""
+    heard = Listeners(tmp_path / "listeners")
+    yield heard
+    time.sleep(0.2)  # a datagram sent last is delivered
+    heard.close()
+    assert heard.heard == [], f"the kernel reached outside its sandbox: {heard.heard}"
+
+
+@pytest.fixture
+def outside(tmp_path, listeners):
     """Files outside the kernel's folder that hostile code aims at; asserts afterwards that none changed.
 
     Yields the targets for :meth:`hostile.Case.notebook`. The real files a case may write (~/.keras/keras.json,
@@ -251,6 +353,8 @@ def outside(tmp_path):
         "course_module": PROJECT_ROOT / "autograder" / "checks" / "data.py",
         "project_root": PROJECT_ROOT,
         "marker": MARKER,
+        "canary": folder / "escaped",
+        **listeners.targets,
     }
     targets["gradebook"].parent.mkdir(parents=True)
     targets["gradebook"].write_text("student,total\nother_student,13\n")
@@ -264,6 +368,7 @@ def outside(tmp_path):
     assert not SITE_CUSTOMIZE.exists(), f"{SITE_CUSTOMIZE} exists before the case ran"
     before = _snapshot(watched)
     yield targets
+    assert not targets["canary"].exists(), f"a process outside the sandbox wrote {targets['canary'].read_text()!r}"
     for path, content in real_files.items():
         if path.read_bytes() != content:
             path.write_bytes(content)
@@ -308,6 +413,9 @@ def _params():
         if name.startswith("signal_the_grader") and LANDLOCK_ABI < 6:
             marks.append(pytest.mark.skip(reason=f"Landlock ABI {LANDLOCK_ABI} can't keep the kernel from signalling "
                                                  "the grader (that needs ABI 6)"))
+        if expected.isolation and not ISOLATION[expected.isolation]:
+            marks.append(pytest.mark.skip(reason=f"this machine can't keep a kernel from this ({expected.isolation} is "
+                                                 "missing: install Debian's bubblewrap); the README's table says so"))
         if expected.gap:
             marks.append(pytest.mark.xfail(strict=True, reason=expected.gap))
         yield pytest.param(name, marks=marks, id=name)

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import nbformat
 import psutil
 import pytest
 
+from autograder import kernel_factory
 from autograder.execute import execute
 from autograder.grade_class import GradingOptions, kernel_environment
+from autograder.isolation import bubblewrap
 from autograder.kernel_factory import PROVISIONER_NAME, factory_for
 from autograder.limits import Limits
 
@@ -21,7 +26,13 @@ FORKED = {"kernel_argv": [sys.executable, "-m", "autograder.sandbox", "-f", "{co
           "provisioner": PROVISIONER_NAME}
 
 
-def run_cells(sources: list[str], folder, **options):
+def kernel_folder(name: str) -> Path:
+    """A folder for one kernel, in the factory's workspace (the one folder a forked kernel may write to)."""
+    return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=factory_for(kernel_environment(GradingOptions())).workspace))
+
+
+def run_cells(sources: list[str], folder=None, **options):
+    folder = folder or kernel_folder("cells")
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
     env = {**kernel_environment(GradingOptions()), "HOME": str(folder), "TMPDIR": str(folder)}
     return execute(notebook, cwd=str(folder), env=env, connection_file=str(folder / "connection.json"),
@@ -32,25 +43,24 @@ def printed(execution, cell: int) -> str:
     return "".join(output.get("text", "") for output in execution.notebook.cells[cell].outputs)
 
 
-def test_a_forked_kernel_has_keras_loaded_already_and_runs_cells(tmp_path):
-    execution = run_cells(["import sys; print('keras' in sys.modules)", "import os; print(os.getcwd())"], tmp_path)
+def test_a_forked_kernel_has_keras_loaded_already_and_runs_cells():
+    folder = kernel_folder("keras")
+    execution = run_cells(["import sys; print('keras' in sys.modules)", "import os; print(os.getcwd())"], folder)
     assert execution.stopped == "" and execution.cell_errors == {}
     assert printed(execution, 0).strip() == "True"
-    assert printed(execution, 1).strip() == str(tmp_path)
+    assert printed(execution, 1).strip() == str(folder)
 
 
-def test_one_notebooks_state_does_not_reach_the_next(tmp_path):
-    (tmp_path / "first").mkdir()
-    (tmp_path / "second").mkdir()
+def test_one_notebooks_state_does_not_reach_the_next():
     first = run_cells(["import keras, numpy\nkeras.LEFT_BEHIND = 1\nnumpy.random.seed(123)\n"
-                       "keras.config.set_floatx('float16')\nprint(keras.config.floatx())"], tmp_path / "first")
-    second = run_cells(["import keras\nprint(hasattr(keras, 'LEFT_BEHIND'), keras.config.floatx())"], tmp_path / "second")
+                       "keras.config.set_floatx('float16')\nprint(keras.config.floatx())"])
+    second = run_cells(["import keras\nprint(hasattr(keras, 'LEFT_BEHIND'), keras.config.floatx())"])
     assert printed(first, 0).strip() == "float16"
     assert printed(second, 0).strip() == "False float32"
 
 
-def test_a_forked_kernel_is_interrupted_at_its_cell_limit_and_goes_on(tmp_path):
-    execution = run_cells(["while True: pass", "print('next')"], tmp_path, limits=Limits(cell_timeout=3))
+def test_a_forked_kernel_is_interrupted_at_its_cell_limit_and_goes_on():
+    execution = run_cells(["while True: pass", "print('next')"], limits=Limits(cell_timeout=3))
     assert execution.cell_errors[0].startswith("CellTimeoutError")
     assert printed(execution, 1).strip() == "next"
 
@@ -74,12 +84,101 @@ def test_the_factory_dies_with_the_grader(tmp_path):
 
 def test_a_factory_is_shared_by_kernels_with_the_same_settings_only():
     env = kernel_environment(GradingOptions())
-    same = factory_for({**env, "HOME": "/elsewhere", "MNIST_PATH": "synthetic"})
+    same = factory_for({**env, "HOME": "/elsewhere", "TMPDIR": "/elsewhere/tmp"})
     assert factory_for(env) is same
     assert factory_for({**env, "TF_NUM_INTRAOP_THREADS": "2"}) is not same
 
 
-@pytest.mark.parametrize("variable", ["PYTHONPATH", "AUTOGRADER_SANDBOX", "TMPDIR"])
+@pytest.mark.parametrize("variable", ["PYTHONPATH", "AUTOGRADER_SANDBOX", "TMPDIR", "HOME", "MPLCONFIGDIR", "PYTEST_CURRENT_TEST"])
 def test_per_notebook_settings_never_start_a_new_factory(variable):
     env = kernel_environment(GradingOptions())
     assert factory_for({**env, variable: "anything"}) is factory_for(env)
+
+
+NEEDS_BUBBLEWRAP = pytest.mark.skipif(
+    bubblewrap() is None, reason="bubblewrap is not installed or this machine forbids its user namespaces "
+                                 "(install Debian's bubblewrap); without it a SIGKILLed grader can leave a kernel's "
+                                 "own children running, as the README says")
+
+
+def test_the_factory_runs_isolated_wherever_bubblewrap_works():
+    """Does the factory run inside bubblewrap exactly when this machine can run bubblewrap?"""
+    factory = factory_for(kernel_environment(GradingOptions()))
+    assert factory.isolated is (bubblewrap() is not None)
+    if factory.isolated:  # its parent is bubblewrap's first process of the namespace, not this grader
+        assert psutil.Process(factory.pid).ppid() != os.getpid()
+
+
+def test_a_kernel_holds_none_of_the_factorys_pipes():
+    """Are a forked kernel's standard input and output /dev/null, not the pipes the grader talks to the factory on?"""
+    execution = run_cells(["import os, sys\nprint(os.readlink(f'/proc/self/fd/{sys.stdin.fileno()}'), "
+                           "os.readlink('/proc/self/fd/0'))"])
+    assert printed(execution, 0).split() == ["/dev/null", "/dev/null"], printed(execution, 0)
+
+
+@NEEDS_BUBBLEWRAP
+def test_a_grader_killed_with_sigkill_leaves_no_kernel_and_nothing_the_kernel_started():
+    """When the grader dies by SIGKILL while a kernel runs, are the kernel and its detached children gone too?"""
+    grader = subprocess.Popen([sys.executable, "-c", (
+        "import json, os, sys, tempfile, time\n"
+        "from autograder.kernel_factory import factory_for\n"
+        "from autograder.grade_class import GradingOptions, kernel_environment\n"
+        "env = kernel_environment(GradingOptions())\n"
+        "factory = factory_for(env)\n"
+        "folder = tempfile.mkdtemp(dir=factory.workspace)\n"
+        "start = ['import subprocess', \"subprocess.Popen(['sleep', '600'], start_new_session=True)\"]\n"
+        "pid = factory.fork(['-f', folder + '/kernel.json', '--IPKernelApp.exec_lines=' + json.dumps(start)],"
+        " {**env, 'HOME': folder}, folder)\n"
+        "time.sleep(8)\n"
+        "print(json.dumps([process.pid for process in factory.processes()]), flush=True)\n"
+        "time.sleep(600)\n")], stdout=subprocess.PIPE, text=True)
+    try:
+        under_factory = json.loads(grader.stdout.readline())
+    finally:
+        os.kill(grader.pid, signal.SIGKILL)
+        grader.wait()
+    names = [psutil.Process(pid).name() for pid in under_factory if psutil.pid_exists(pid)]
+    assert "sleep" in names, f"the kernel's detached child did not start: {names}"
+    deadline = time.monotonic() + 10
+    while left := [pid for pid in under_factory if psutil.pid_exists(pid)
+                   and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]:
+        assert time.monotonic() < deadline, f"still running after the grader died: {left}"
+        time.sleep(0.1)
+
+
+# Two forks and a new session: the sleeper is orphaned at once. Prints its pid and its parent's (after adoption).
+DETACH_A_SLEEPER = """import os, time
+read, write = os.pipe()
+if os.fork() == 0:
+    os.setsid()
+    sleeper = os.fork()
+    if sleeper == 0:
+        time.sleep(600)
+        os._exit(0)
+    os.write(write, str(sleeper).encode())
+    os._exit(0)
+sleeper = int(os.read(read, 20))
+time.sleep(0.5)
+print(sleeper, open(f"/proc/{sleeper}/stat").read().rsplit(")", 1)[1].split()[1])
+"""
+
+
+def test_without_bubblewrap_kernels_still_start_sandboxed_and_orphans_are_still_killed(monkeypatch):
+    """On a machine without bubblewrap, do forked kernels still run, and is a process they detach still killed?"""
+    monkeypatch.setattr(kernel_factory, "isolated", lambda command, **options: command)
+    env = kernel_environment(GradingOptions())
+    factory = kernel_factory.KernelFactory({name: value for name, value in env.items()
+                                            if name not in kernel_factory.PER_NOTEBOOK})
+    try:
+        assert not factory.isolated and psutil.Process(factory.pid).ppid() == os.getpid()
+        monkeypatch.setattr(kernel_factory, "factory_for", lambda env: factory)
+        folder = Path(tempfile.mkdtemp(dir=factory.workspace))
+        execution = run_cells([DETACH_A_SLEEPER], folder)
+        daemon, parent = map(int, printed(execution, 0).split())
+        assert parent == factory.pid, "the factory did not adopt the kernel's orphan"
+        deadline = time.monotonic() + 5
+        while psutil.pid_exists(daemon) and psutil.Process(daemon).status() != psutil.STATUS_ZOMBIE:
+            assert time.monotonic() < deadline, "the process the kernel detached outlived its notebook"
+            time.sleep(0.1)
+    finally:
+        factory.close()
