@@ -2,16 +2,21 @@
 
 In a lesson::
 
-    from autograder.notebook import check, hint
+    from autograder.notebook import check, hint, import_tensorflow_quietly
+    import_tensorflow_quietly()          # the set-up cell: no TensorFlow start-up log lines in the lesson
     check("build_model", build_model)    # prints a line; raises CheckFailed unless it passed
     hint("build_model")                  # what to try next
 
-Raising is what lets nbgrader score the cell; IPython shows the check's message in place of a
-traceback through the grader's own code.
+Raising is what lets nbgrader score the cell; IPython shows one line in place of a traceback through
+the grader's own code, since the check's message is already printed above it.
+
+This module imports neither TensorFlow nor Keras, so a set-up cell can import it first.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 
 from autograder.exercises import run_check
@@ -30,11 +35,50 @@ _last_results: dict[str, CheckResult] = {}
 
 
 class CheckFailed(AssertionError):
-    """A check did not pass; the message says what was found and what was expected."""
+    """A check did not pass; the message says what was found and what was expected.
+
+    Its text (``str()``) is the whole message, for nbgrader and pytest; in the notebook, where :func:`check`
+    has just printed that message, IPython shows a single line instead (:meth:`_render_traceback_`).
+    """
+
+    def __init__(self, result: CheckResult):
+        super().__init__(f"{result.check_id}: {result.outcome.value}. {result.message}")
+        self.result = result
 
     def _render_traceback_(self) -> list[str]:
-        """What IPython shows instead of a traceback: the grader's frames would only distract."""
-        return [f"{RED}CheckFailed{RESET}: {self}"]
+        """What IPython shows instead of a traceback: the grader's frames would only distract, and the
+        message is printed just above."""
+        return [f"{RED}CheckFailed{RESET}: {self.result.check_id} did not pass yet (what it found is printed above)."]
+
+
+def import_tensorflow_quietly() -> None:
+    """Imports TensorFlow without the log lines it writes about the machine while it starts.
+
+    TensorFlow's C++ code writes them straight to the process's standard error, which Jupyter shows in the
+    notebook: "All log messages before absl::InitializeLog() is called are written to STDERR", the oneDNN
+    notice and "Could not find cuda drivers on your machine". They are written before TensorFlow reads its
+    log settings, so no environment variable stops them (and ``TF_ENABLE_ONEDNN_OPTS=0``, which stops the
+    oneDNN one, also changes the arithmetic); they are sent to ``os.devnull`` while TensorFlow is imported.
+    ``TF_CPP_MIN_LOG_LEVEL=3`` (unless already set) keeps the later ones out, such as the CPU-feature notice
+    and "failed call to cuInit". Python errors are raised as usual. Does nothing once TensorFlow is imported.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" in sys.modules:
+        return
+    try:
+        quiet = os.open(os.devnull, os.O_WRONLY)
+    except OSError:  # no devnull to write to: import it as it is
+        import tensorflow  # noqa: F401
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        os.dup2(quiet, 2)
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(quiet)
 
 
 def format_result(result: CheckResult, *, with_hint: bool = False, colour: bool = True) -> str:
@@ -71,7 +115,7 @@ def check(check_id: str, *answers, show_hint: bool = False, spec: Spec = SPEC) -
     _last_results[check_id] = result
     print(format_result(result, with_hint=show_hint))
     if not result.passed:
-        raise CheckFailed(f"{check_id}: {result.outcome.value}. {result.message}") from None
+        raise CheckFailed(result) from None
 
 
 def hint(check_id: str) -> None:
@@ -81,3 +125,4 @@ def hint(check_id: str) -> None:
         print(f"Run check({check_id!r}, ...) first.")
     else:
         print(result.hint or "That check passed: no hint needed.")
+
