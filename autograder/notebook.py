@@ -19,7 +19,7 @@ import os
 import sys
 import warnings
 
-from autograder.exercises import run_check
+from autograder.exercises import EXERCISES, run_check
 from autograder.results import CheckResult, Outcome
 from autograder.spec import SPEC, Spec
 
@@ -126,3 +126,87 @@ def hint(check_id: str) -> None:
     else:
         print(result.hint or "That check passed: no hint needed.")
 
+
+# What an exercise's answer cell defines, and how to speak of it, when that isn't a function named after the check.
+ANSWER_NAMES: dict[str, tuple[str, ...]] = {"load_data": ("x_train", "y_train", "x_test", "y_test")}
+ANSWER_WORDS: dict[str, str] = {"load_data": "the arrays it loads"}
+
+
+_found_unfinished: set[str] = set()  # exercises a require() stopped on, until a require() block with them succeeds
+
+
+class ExerciseUnfinished(Exception):
+    """A given cell needs an exercise that isn't finished yet; the message says which."""
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows instead of a traceback: what to do, not where in the given code it stopped."""
+        return [f"{YELLOW}{self}{RESET}"]
+
+
+def exercise_label(check_id: str, spec: Spec = SPEC) -> str:
+    """How the lesson's text names an exercise: "exercise 2", or "the exercise" in a lesson with one."""
+    checks = list(spec.lessons[spec.lesson_of[check_id]])
+    return "the exercise" if len(checks) == 1 else f"exercise {checks.index(check_id) + 1}"
+
+
+def unfinished_message(check_id: str, problem: str, spec: Spec = SPEC) -> str:
+    """``Finish exercise 2 above first: this cell uses your class_counts(y), which ...``, for a given cell."""
+    what = ANSWER_WORDS.get(check_id, f"your {EXERCISES[check_id].title}")
+    return (f"Finish {exercise_label(check_id, spec)} above first: this cell uses {what}, {problem}. "
+            "Run the exercise's cell, then this cell again.")
+
+
+class require:  # noqa: N801 - used like a function: `with require("flatten"):`
+    """Runs a given cell's code only once the exercises it uses are done, and says so when they aren't.
+
+    In a lesson's given cell::
+
+        with require("load_data"):
+            print(x_train.shape)
+
+    Instead of a traceback from deep inside the given code (``'NoneType' object has no attribute 'shape'``,
+    ``NotImplementedError``), the cell then stops with "Finish exercise 1 above first: ...". An exercise is
+    unfinished when its answer isn't defined yet, is still ``None`` (``x_train = ... = None``), or raises
+    ``NotImplementedError`` (the placeholder) while the cell runs. A ``NameError`` in a cell that requires an
+    exercise an earlier given cell stopped on is that exercise too (the earlier cell never defined its
+    variables). Any other error is the cell's own, and shows as usual.
+
+    Args:
+        *check_ids: The exercises whose answers the cell uses, e.g. ``"flatten", "take_subset"``.
+    """
+
+    def __init__(self, *check_ids: str, spec: Spec = SPEC):
+        unknown = [check_id for check_id in check_ids if check_id not in EXERCISES]
+        if unknown:
+            raise ValueError(f"No such exercise: {', '.join(unknown)}; the exercises are {', '.join(EXERCISES)}.")
+        self.check_ids, self.spec = check_ids, spec
+        self.namespace = sys._getframe(1).f_globals  # the notebook's variables, where the answers live
+
+    def unfinished(self, check_id: str, problem: str) -> ExerciseUnfinished:
+        _found_unfinished.add(check_id)
+        return ExerciseUnfinished(unfinished_message(check_id, problem, self.spec))
+
+    def __enter__(self) -> None:
+        for check_id in self.check_ids:
+            for name in ANSWER_NAMES.get(check_id, (check_id,)):
+                if name not in self.namespace:
+                    raise self.unfinished(check_id, f"and {name} isn't defined yet")
+                if self.namespace[name] is None:
+                    raise self.unfinished(check_id, f"and {name} is still None")
+
+    def __exit__(self, kind, error, traceback) -> bool:
+        if kind is None:
+            _found_unfinished.difference_update(self.check_ids)
+            return False
+        if issubclass(kind, NameError):
+            stopped = [check_id for check_id in self.check_ids if check_id in _found_unfinished]
+            if stopped:
+                raise self.unfinished(stopped[0], f"so an earlier cell stopped before defining {error.name}") from None
+        if not issubclass(kind, NotImplementedError):
+            return False
+        raised_in = set()
+        while traceback is not None:
+            raised_in.add(traceback.tb_frame.f_code.co_name)
+            traceback = traceback.tb_next
+        check_id = next((c for c in self.check_ids if c in raised_in), self.check_ids[0])
+        raise self.unfinished(check_id, "which still raises NotImplementedError") from None
