@@ -20,6 +20,7 @@ import sys
 import warnings
 
 from autograder.exercises import EXERCISES, run_check
+from autograder.hints import first_hint
 from autograder.results import CheckResult, Outcome
 from autograder.spec import SPEC, Spec
 
@@ -90,7 +91,7 @@ def format_result(result: CheckResult, *, with_hint: bool = False, colour: bool 
     lines = [head, *("  " + line for line in result.message.splitlines())]
     if with_hint and result.hint:
         lines.append(f"  Hint: {result.hint}")
-    elif result.hint:
+    elif not result.passed:
         lines.append(f"  (for a hint, run hint({result.check_id!r}))")
     return "\n".join(lines)
 
@@ -118,13 +119,25 @@ def check(check_id: str, *answers, show_hint: bool = False, spec: Spec = SPEC) -
         raise CheckFailed(result) from None
 
 
-def hint(check_id: str) -> None:
-    """Prints the hint for the last run of a check."""
+def hint(check_id: str, spec: Spec = SPEC) -> None:
+    """Prints what to try for an exercise, whether or not you have checked it yet.
+
+    First the idea (:func:`autograder.hints.first_hint`, with the spec's numbers); then, when the exercise's last
+    check in this notebook did not pass, that check's own hint about what it found.
+
+    Args:
+        check_id: The exercise's name, as in its check cell, e.g. ``"flatten"``.
+        spec: The course spec.
+    """
+    if check_id not in EXERCISES:
+        print(f"There is no exercise {check_id!r}; the exercises are {', '.join(EXERCISES)}.")
+        return
+    print(f"Hint for {EXERCISES[check_id].title}: {first_hint(check_id, spec)}")
     result = _last_results.get(check_id)
-    if result is None:
-        print(f"Run check({check_id!r}, ...) first.")
-    else:
-        print(result.hint or "That check passed: no hint needed.")
+    if result is not None and result.passed:
+        print("Your last check of it passed.")
+    elif result is not None and result.hint:
+        print(f"From your last check: {result.hint}")
 
 
 # What an exercise's answer cell defines, and how to speak of it, when that isn't a function named after the check.
