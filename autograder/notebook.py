@@ -2,10 +2,12 @@
 
 In a lesson::
 
-    from autograder.notebook import check, hint, import_tensorflow_quietly
+    from autograder.notebook import check, hint, import_tensorflow_quietly, require
     import_tensorflow_quietly()          # the set-up cell: no TensorFlow start-up log lines in the lesson
     check("build_model", build_model)    # prints a line; raises CheckFailed unless it passed
-    hint("build_model")                  # what to try next
+    hint("build_model")                  # the idea to try, and the last check's advice
+    with require("build_model"):         # a given cell: "Finish the exercise above first" until it is done
+        build_model().summary()
 
 Raising is what lets nbgrader score the cell; IPython shows one line in place of a traceback through
 the grader's own code, since the check's message is already printed above it.
