@@ -15,6 +15,7 @@ from autograder.grade_notebook import grade_notebook
 from autograder.instrument import is_test_cell
 from autograder.results import Outcome
 from conftest import LESSON_NAMES, LESSONS, SOLUTIONS
+from test_notebook_frontend import TENSORFLOW_LOG_LINE
 
 pytestmark = pytest.mark.slow
 
@@ -45,6 +46,9 @@ def test_solution_runs_top_to_bottom_on_real_digits(lesson, real_digits_npz, mon
     assert printed and all("passed" in text for text in printed), printed
     stderr = [o.text for cell in check_cells for o in cell.outputs if o.get("name") == "stderr"]
     assert stderr == [], "nbgrader fails a check cell that writes to stderr"
+    every_stderr = "".join(o.text for cell in notebook.cells if cell.cell_type == "code"
+                           for o in cell.outputs if o.get("name") == "stderr")
+    assert TENSORFLOW_LOG_LINE.findall(every_stderr) == [], every_stderr
 
 
 @pytest.mark.parametrize("lesson", LESSON_NAMES)

@@ -73,10 +73,13 @@ def check_compile_model(description: dict, *, spec: Spec = SPEC) -> CheckResult:
     output = description["output_activation"]
     if from_logits != spec.compile.from_logits:
         if from_logits and output == "softmax":
-            problems.append("Your output layer applies softmax and your loss has from_logits=True, so softmax is applied twice; "
-                            "the spec pairs a softmax output with from_logits=False.")
-            hints.append("from_logits=True means 'these outputs are raw scores, apply softmax for me'. "
-                         "Your outputs are already probabilities: use from_logits=False.")
+            problems.append("Your loss has from_logits=True, which says the model outputs raw scores (logits), but your output "
+                            "layer applies softmax, so it outputs probabilities; the spec pairs a softmax output with from_logits=False.")
+            hints.append("from_logits describes what the model outputs: True means 'raw scores, apply softmax for me'. "
+                         "Here Keras notices the softmax, warns, and computes the loss from the scores the softmax was given, "
+                         "so training is the same; with Keras's JAX or PyTorch backends, in other frameworks or in a loss "
+                         "you write yourself, the probabilities would go through softmax a second time (a double softmax, "
+                         "with weaker gradients). Your outputs are already probabilities: use from_logits=False.")
         else:
             problems.append(f"Your loss has from_logits={from_logits}; the spec asks for from_logits={spec.compile.from_logits}.")
     if output == "sigmoid":

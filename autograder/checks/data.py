@@ -76,7 +76,8 @@ def check_class_counts(labels: np.ndarray, counts, *, spec: Spec = SPEC) -> Chec
     elif found.shape != expected.shape:
         problems.append(f"class_counts returned {found.size} counts; expected {expected.size}, one per digit 0-{expected.size - 1}.")
         if found.size < expected.size:
-            hints.append("A digit that never occurs still needs its count, 0: np.unique skips it, np.bincount(y, minlength=10) doesn't.")
+            hints.append("A digit that never occurs still needs its count, 0: np.unique skips it, "
+                          f"np.bincount(y, minlength={spec.data.num_classes}) doesn't.")
     elif not np.array_equal(found, expected):
         wrong = [f"digit {d}: yours {found[d]}, expected {expected[d]}" for d in np.flatnonzero(found != expected)]
         problems.append("class_counts gave wrong counts for " + "; ".join(wrong) + ".")
@@ -84,7 +85,7 @@ def check_class_counts(labels: np.ndarray, counts, *, spec: Spec = SPEC) -> Chec
     return verdict(
         "class_counts", problems,
         success="class_counts returns the right count for every digit, including digits that don't occur.",
-        hints=hints or ["Return an array of 10 counts: element d is how many labels equal d."], spec=spec,
+        hints=hints or [f"Return an array of {spec.data.num_classes} counts: element d is how many labels equal d."], spec=spec,
     )
 
 
@@ -109,7 +110,7 @@ def check_flatten(images: np.ndarray, flat, *, spec: Spec = SPEC) -> CheckResult
     if not problems:
         if flat.shape != expected.shape:
             problems.append(f"flatten turned {n} images into shape {flat.shape}; expected ({n}, {pixels}): one row of {pixels} pixels per image.")
-            hints.append("Use images.reshape(len(images), 784), which works for any number of images.")
+            hints.append(f"Use images.reshape(len(images), {pixels}), which works for any number of images.")
         if flat.dtype != np.float32:
             problems.append(f"flatten returned dtype {flat.dtype}; expected float32.")
             hints.append("Convert with .astype('float32').")

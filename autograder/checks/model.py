@@ -34,7 +34,8 @@ def layer_problems(layers: list[dict], spec: Spec) -> tuple[list[str], list[str]
     for layer in others:
         problems.append(f"Your model has a {layer['class_name']} layer '{layer['name']}'; the spec's network has only Dense layers.")
         if layer["class_name"] == "Flatten":
-            hints.append("The images are already flattened to 784 by flatten(); start with keras.Input(shape=(784,)).")
+            hints.append(f"The images are already flattened to {spec.model.input_size} by flatten(); "
+                         f"start with keras.Input(shape=({spec.model.input_size},)).")
     if len(dense) != len(expected):
         names = ", ".join(layer["name"] for layer in dense) or "none"
         problems.append(
@@ -65,7 +66,8 @@ def layer_problems(layers: list[dict], spec: Spec) -> tuple[list[str], list[str]
         if got["activation"] != want.activation:
             problems.append(f"{label} uses activation '{got['activation']}'; the spec asks for '{want.activation}'.")
             if want is expected[-1] and got["activation"] == "sigmoid":
-                hints.append("A sigmoid scores each class on its own; for 10 mutually exclusive digits use softmax, whose 10 probabilities sum to 1.")
+                hints.append(f"A sigmoid scores each class on its own; for {want.units} mutually exclusive digits use softmax, "
+                             f"whose {want.units} probabilities sum to 1.")
             if want is expected[-1] and got["activation"] == "linear":
                 hints.append("The course's output layer gives probabilities: put activation='softmax' on it.")
     return problems, hints

@@ -97,7 +97,8 @@ def check_plot_predictions(figure: dict, digits: np.ndarray, labels: np.ndarray,
     if not figure["is_figure"]:
         return verdict(
             "plot_predictions", [f"plot_predictions returned a {figure['class_name']}; expected a matplotlib Figure."],
-            success="", hints=["Create it with fig, axes = plt.subplots(2, 4) and `return fig`."], spec=spec,
+            success="", hints=[f"Create it with fig, axes = plt.subplots({spec.predictions.grid[0]}, {spec.predictions.grid[1]}) "
+                                "and `return fig`."], spec=spec,
         )
     panels = figure["panels"]
     wanted = spec.predictions.panels
@@ -115,7 +116,7 @@ def check_plot_predictions(figure: dict, digits: np.ndarray, labels: np.ndarray,
         image = np.asarray(panel["image"])
         if image.shape[:2] != (rows, cols):
             problems.append(f"Panel {number} shows an image of shape {image.shape}; expected a {rows}x{cols} digit.")
-            hints.append("Reshape each row back with .reshape(28, 28) before imshow.")
+            hints.append(f"Reshape each row back with .reshape({rows}, {cols}) before imshow.")
             continue
         index = match_panel(image, digits, spec.data.pixel_max)
         if index is None:
