@@ -35,6 +35,7 @@ WATCH_INTERVAL = 0.2  # seconds between two looks at the kernel's memory and pro
 OUTPUT_MESSAGES = {"stream", "display_data", "execute_result", "error"}
 TIMEOUT_ERROR = "CellTimeoutError"
 SEND_TIMEOUT = 10  # seconds the grader waits to hand the kernel a message
+KILL_DEADLINE = 5  # seconds the grader keeps killing what a notebook left under its kernel factory
 
 
 @dataclass
@@ -160,12 +161,30 @@ class _Watchdog:
                 os.killpg(self.group, signal.SIGKILL)
             except OSError:
                 pass
-        for process in self.seen:
-            try:
-                if process.is_running():
-                    process.kill()
-            except psutil.Error:
-                pass
+        _kill(list(self.seen))
+        if factory is not None:  # until none is left: a process may have forked between the look and the kill
+            deadline = time.monotonic() + KILL_DEADLINE
+            while (left := [process for process in factory.processes() if _running(process)]) and \
+                    time.monotonic() < deadline:
+                _kill(left)
+                psutil.wait_procs(left, timeout=0.5)
+
+
+def _running(process: psutil.Process) -> bool:
+    """Whether the process still runs (a zombie has ended: it holds only its pid until it is reaped)."""
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _kill(processes: list[psutil.Process]) -> None:
+    for process in processes:
+        try:
+            if process.is_running():
+                process.kill()
+        except psutil.Error:
+            pass
 
 
 def _resident_bytes(processes: list[psutil.Process]) -> int:
