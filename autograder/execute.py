@@ -154,8 +154,6 @@ class _Watchdog:
     def kill_all(self, factory=None) -> None:
         """Kills the kernel's process group, every process seen under the kernel that is still running, and every
         process now under the kernel ``factory`` (whoever its parent is)."""
-        if factory is not None:
-            self.seen.update(factory.processes())
         if self.group is not None:
             try:
                 os.killpg(self.group, signal.SIGKILL)
@@ -249,6 +247,8 @@ def execute(notebook: nbformat.NotebookNode, *, cwd: str, env: dict[str, str] | 
             resources={"metadata": {"path": cwd}}, record_timing=False,
         )
 
+        factory = None  # the kernel factory the provisioner used, once the kernel has started
+
         async def run() -> None:
             if client.km is None:
                 client.km = client.create_kernel_manager()
@@ -259,15 +259,16 @@ def execute(notebook: nbformat.NotebookNode, *, cwd: str, env: dict[str, str] | 
                                        timeout=limits.notebook_timeout)
             finally:
                 watching.cancel()
-                factory[0] = getattr(manager.provisioner, "factory", None)
+                nonlocal factory
+                factory = getattr(manager.provisioner, "factory", None)
                 if manager.has_kernel:
                     if getattr(manager.provisioner, "pid", None):
-                        watchdog.look(manager.provisioner.pid, factory[0])  # note what the kernel left running
+                        watchdog.look(manager.provisioner.pid, factory)  # note what the kernel left running
                     await manager.shutdown_kernel(now=True)
                 if client.kc is not None:
                     client.kc.stop_channels()
 
-        started, factory = time.monotonic(), [None]
+        started = time.monotonic()
         try:
             try:
                 asyncio.run(run())
@@ -286,7 +287,7 @@ def execute(notebook: nbformat.NotebookNode, *, cwd: str, env: dict[str, str] | 
         except Exception as error:  # noqa: BLE001 - a kernel that won't start, ...
             record.stopped = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}".strip()
         finally:
-            watchdog.kill_all(factory[0])  # whatever the student left running, under the kernel or its factory
+            watchdog.kill_all(factory)  # whatever the student left running, under the kernel or its factory
             atexit.unregister(client._cleanup_kernel)  # nbclient leaves it registered when a kernel fails to start
     if watchdog.reason:
         record.stopped = watchdog.reason

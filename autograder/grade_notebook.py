@@ -195,7 +195,7 @@ def grade_notebook(path: str | Path, *, release: str | Path | None = None, spec:
     source = env.get("MNIST_PATH") or data_source()
     if source:
         env["MNIST_PATH"] = source  # the kernel's temporary HOME has no Keras cache of its own
-    factory = factory_for({name: value for name, value in env.items() if name != SANDBOX_VARIABLE})
+    factory = factory_for(env)
     with tempfile.TemporaryDirectory(prefix="autograder-", dir=factory.workspace) as temporary, \
             tempfile.TemporaryDirectory(prefix="autograder-taken-") as taken:
         temporary, taken = Path(temporary), Path(taken)
