@@ -61,3 +61,20 @@ def assert_scored(result, check_id: str, *, passed: bool) -> None:
         assert result.outcome is Outcome.FAILED, result.message
         assert result.points == 0
         assert result.hint
+
+
+def lesson_text(lesson: str) -> str:
+    """The markdown of a solution notebook (the lesson's text, which nbgrader copies unchanged), joined."""
+    import nbformat
+
+    cells = nbformat.read(SOLUTIONS / f"{lesson}.ipynb", as_version=4).cells
+    return "\n".join(cell.source for cell in cells if cell.cell_type == "markdown")
+
+
+def quoted_percent(lesson: str, pattern: str) -> float:
+    """The one percentage a lesson's text quotes where ``pattern`` (a regex with one ``(\\d+)%`` group) matches."""
+    import re
+
+    found = re.findall(pattern, lesson_text(lesson))
+    assert len(found) == 1, f"expected one match for {pattern!r} in {lesson}'s text, found {found}"
+    return float(found[0])
