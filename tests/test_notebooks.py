@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -75,3 +76,21 @@ def test_nbgrader_validate_rejects_an_unedited_lesson(synthetic_digits, tmp_path
     done = subprocess.run([nbgrader, "validate", str(LESSONS / "03_build.ipynb")], cwd=tmp_path,
                           capture_output=True, text=True, timeout=600, env=instructor_environment())
     assert "VALIDATION FAILED" in done.stdout, done.stdout
+
+
+def test_optional_scaling_comparison_shows_what_no_scaling_costs(synthetic_digits, tmp_path):
+    """With compare_scaling = True, does lesson 04's optional cell show a larger loss before training and a lower
+    final validation accuracy for unscaled pixels (the claim lesson 02 makes)?"""
+    notebook = nbformat.read(SOLUTIONS / "04_train.ipynb", as_version=4)
+    [optional] = [cell for cell in notebook.cells if cell.source.startswith("compare_scaling = False")]
+    optional.source = optional.source.replace("compare_scaling = False", "compare_scaling = True", 1)
+    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute(
+        env=instructor_environment())
+    printed = "".join(o.get("text", "") for o in optional.outputs if o.get("name") == "stdout")
+    line = re.compile(r"pixels in (\[0, 1\]|0-255)\s*: loss before training +([\d.]+), after 1 epoch +([\d.]+); "
+                      r"final validation accuracy ([\d.]+)%")
+    runs = {name: tuple(map(float, numbers)) for name, *numbers in line.findall(printed)}
+    assert set(runs) == {"[0, 1]", "0-255"}, printed
+    scaled, unscaled = runs["[0, 1]"], runs["0-255"]
+    assert unscaled[0] > 10 * scaled[0], printed
+    assert unscaled[2] < scaled[2], printed
