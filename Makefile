@@ -7,7 +7,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-fast lessons check lab grade clean-venv sandbox-tools
+.PHONY: run test test-fast lessons check lab grade gradescope clean-venv sandbox-tools
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ lab: $(BIN)/.installed     ## students: open the lessons in JupyterLab
 
 grade: $(BIN)/.installed sandbox-tools   ## instructors: make grade SUBMITTED=path/to/submitted JOBS=2
 	$(BIN)/mnist-grade $(SUBMITTED) --jobs $(or $(JOBS),2)
+
+gradescope: $(BIN)/.installed   ## instructors: dist/gradescope-autograder.zip (with MNIST_PATH's data when set)
+	$(BIN)/python -m autograder.gradescope build
 
 lessons: $(BIN)/.installed
 	$(BIN)/nbgrader generate_assignment mnist --no-db --force

@@ -42,13 +42,18 @@ def student_record(student: str, key: str, fingerprint: str, grades: dict, probl
     }
 
 
-def gradescope_results(record: dict) -> dict:
-    """Gradescope's results.json for one student: one test per check."""
+def gradescope_results(record: dict, spec: Spec = SPEC) -> dict:
+    """Gradescope's results.json for one student: one test per check of the spec, a lesson not handed in included."""
     tests = []
     for lesson, data in record["lessons"].items():
-        for check in data["checks"]:
+        checks = data["checks"] if data["submitted"] else [
+            {"check_id": check, "points": 0, "max_points": points, "outcome": Outcome.NOT_ATTEMPTED.value,
+             "message": f"You didn't hand in {lesson}.ipynb, so this check couldn't run.", "hint": ""}
+            for check, points in spec.lessons[lesson].items()]
+        for check in checks:
             tests.append({
                 "name": f"{lesson}: {check['check_id']}", "score": check["points"], "max_score": check["max_points"],
+                "status": "passed" if check["outcome"] == Outcome.PASSED.value else "failed",
                 "output": check["message"] + (f"\nHint: {check['hint']}" if check["hint"] else ""),
                 "visibility": "visible",
             })

@@ -129,8 +129,9 @@ def _lesson_of(name: str, spec: Spec) -> tuple[str | None, bool]:
     return None, False
 
 
-def _choose(files: list[Path], spec: Spec) -> tuple[dict[str, Path], list[str]]:
-    """Picks the file graded for each lesson (see the module's rules), and a problem per file not graded."""
+def _choose(files: list[Path], spec: Spec, *, nested_ok: bool = False) -> tuple[dict[str, Path], list[str]]:
+    """Picks the file graded for each lesson (see the module's rules), and a problem per file not graded (and,
+    unless ``nested_ok``, per lesson graded from a subfolder)."""
     ranked = sorted(files, key=lambda path: (len(path.parts), path.as_posix()))
     chosen: dict[str, Path] = {}
     for path in ranked:
@@ -138,7 +139,8 @@ def _choose(files: list[Path], spec: Spec) -> tuple[dict[str, Path], list[str]]:
         if exact and lesson not in chosen:
             chosen[lesson] = path
     problems = [f"{lesson} was graded from {path.as_posix()}, which is in a subfolder; next time put your notebooks "
-                "directly in the folder you submit." for lesson, path in sorted(chosen.items()) if len(path.parts) > 1]
+                "directly in the folder you submit." for lesson, path in sorted(chosen.items())
+                if len(path.parts) > 1 and not nested_ok]
     for path in sorted(files):
         lesson, exact = _lesson_of(path.name, spec)
         shown = path.as_posix()
@@ -155,12 +157,18 @@ def _choose(files: list[Path], spec: Spec) -> tuple[dict[str, Path], list[str]]:
     return chosen, problems
 
 
-def _collect(student: str, folder: Path, spec: Spec) -> Submission:
+def _collect(student: str, folder: Path, spec: Spec, *, nested_ok: bool = False) -> Submission:
     """The submission of one student whose notebooks are in ``folder``."""
     files, problems = _notebook_files(folder)
-    chosen, choosing = _choose(files, spec)
+    chosen, choosing = _choose(files, spec, nested_ok=nested_ok)
     notebooks = {lesson: folder / path for lesson, path in chosen.items()}
     return Submission(display_name(student), safe_key(student), notebooks, problems + choosing)
+
+
+def collect_student(student: str, folder: Path, spec: Spec = SPEC) -> Submission:
+    """The submission of one student whose notebooks may be anywhere under ``folder`` (a Gradescope upload, where
+    a zip or a folder is as good a way to hand in as loose notebooks)."""
+    return _collect(student, folder, spec, nested_ok=True)
 
 
 def _linked(student: str, assignment: str) -> Submission:
