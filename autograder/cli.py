@@ -40,6 +40,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="processes a notebook's kernel may start (default: %(default)s)")
     parser.add_argument("--output-limit", type=float, default=limits.output_bytes / 2**20,
                         help="MB of output kept per notebook (default: %(default)s)")
+    parser.add_argument("--disk-limit", type=float, default=limits.disk_bytes / 2**20,
+                        help="MB a notebook's kernel may write to disk (default: %(default)s)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
 
@@ -65,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     use_threads(DEFAULTS.kernel_threads)
     limits = Limits(cell_timeout=arguments.cell_timeout, notebook_timeout=arguments.notebook_timeout,
                     memory_bytes=int(arguments.memory_limit * 2**30), max_processes=arguments.max_processes,
-                    output_bytes=int(arguments.output_limit * 2**20))
+                    output_bytes=int(arguments.output_limit * 2**20), disk_bytes=int(arguments.disk_limit * 2**20))
     options = GradingOptions(release=arguments.release, limits=limits)
     try:
         records = grade_class(arguments.source, output=arguments.output, jobs=arguments.jobs, force=arguments.force,

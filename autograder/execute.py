@@ -112,11 +112,13 @@ class _CappedClient(NotebookClient):
 class _Watchdog:
     """Looks at the kernel's process tree every :data:`WATCH_INTERVAL` seconds; kills it over a cap."""
 
-    def __init__(self, limits: Limits):
+    def __init__(self, limits: Limits, folder: Path | None = None):
         self.limits = limits
         self.reason = ""
         self.seen: set[psutil.Process] = set()
         self.group: int | None = None
+        self.folder = folder  # the kernel's temporary folder, whose growth counts against the disk limit
+        self.disk_baseline = _disk_use(folder, limits.max_files)[0] if folder else 0
 
     async def watch(self, manager: AsyncKernelManager) -> None:
         while not self.reason:
@@ -148,8 +150,21 @@ class _Watchdog:
         elif _resident_bytes(tree) > self.limits.memory_bytes:
             self.reason = (f"your notebook used more than {format_bytes(self.limits.memory_bytes)} of memory "
                            "(the limit per notebook), so its kernel was stopped")
+        elif self.folder is not None:
+            self.reason = self.disk_reason()
         if self.reason:
             self.kill_all()
+
+    def disk_reason(self) -> str:
+        """Why the kernel's folder is over the disk limits, or "" while it is within them."""
+        used, files = _disk_use(self.folder, self.limits.max_files)
+        if files > self.limits.max_files:
+            return (f"your notebook created more than {self.limits.max_files:,} files (the limit per notebook), "
+                    "so its kernel was stopped")
+        if used - self.disk_baseline > self.limits.disk_bytes:
+            return (f"your notebook wrote more than {format_bytes(self.limits.disk_bytes)} to disk (the limit per "
+                    "notebook), so its kernel was stopped")
+        return ""
 
     def kill_all(self, factory=None) -> None:
         """Kills the kernel's process group, every process seen under the kernel that is still running, and every
@@ -185,6 +200,27 @@ def _kill(processes: list[psutil.Process]) -> None:
             pass
 
 
+def _disk_use(folder: Path, max_files: int) -> tuple[int, int]:
+    """(bytes of disk the files under ``folder`` occupy, files and folders counted): blocks really allocated, so
+    a sparse file counts what it holds, not its apparent size. Stops counting past ``max_files`` entries."""
+    used, entries, pending = 0, 0, [str(folder)]
+    while pending and entries <= max_files:
+        try:
+            with os.scandir(pending.pop()) as listing:
+                for entry in listing:
+                    entries += 1
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            pending.append(entry.path)
+                        else:
+                            used += entry.stat(follow_symlinks=False).st_blocks * 512
+                    except OSError:
+                        pass
+        except OSError:
+            pass
+    return used, entries
+
+
 def _resident_bytes(processes: list[psutil.Process]) -> int:
     """Proportional set size (PSS) summed: a page shared by n processes counts 1/n in each, so a few forks of a
     big process (or of the kernel factory) are not counted as copies of it."""
@@ -218,7 +254,7 @@ def _kernel_manager(kernel_argv: list[str], provisioner: str | None, spec_folder
 def execute(notebook: nbformat.NotebookNode, *, cwd: str, env: dict[str, str] | None = None, limits: Limits = Limits(),
             kernel_argv: list[str] | None = None, provisioner: str | None = None, connection_file: str | None = None,
             kernel_name: str = "python3", before_cell: Callable[[int], None] | None = None,
-            after_cell: Callable[[int, bool], None] | None = None) -> Execution:
+            after_cell: Callable[[int, bool], None] | None = None, disk_folder: Path | None = None) -> Execution:
     """Runs every cell, carrying on after cells that raise or run over their time.
 
     Args:
@@ -233,12 +269,13 @@ def execute(notebook: nbformat.NotebookNode, *, cwd: str, env: dict[str, str] | 
         before_cell: Called with a cell's index just before it runs.
         after_cell: Called with a cell's index and whether it succeeded (no error, within its time) just after it ran,
             before the next cell starts.
+        disk_folder: The folder the kernel writes in, held to the disk limits (None: no disk limit).
 
     Returns:
         The execution record; never raises for problems inside the notebook.
     """
     record = Execution(notebook)
-    watchdog = _Watchdog(limits)
+    watchdog = _Watchdog(limits, disk_folder)
     with tempfile.TemporaryDirectory(prefix="autograder-kernelspec-") as spec_folder:
         manager = _kernel_manager(kernel_argv, provisioner, Path(spec_folder), connection_file) if kernel_argv else None
         client = _CappedClient(

@@ -205,7 +205,7 @@ def grade_notebook(path: str | Path, *, release: str | Path | None = None, spec:
         window = ObservationWindow(observations, taken, {**cells, ARTIFACTS: len(notebook.cells) - 1})
         kernel = _kernel_start(temporary, lesson, spec, env)
         execution = execute(notebook, cwd=str(work), limits=limits, before_cell=window.before, after_cell=window.after,
-                            **kernel)
+                            disk_folder=temporary, **kernel)
         results, artifacts = [], {}
         for check_id in checks:
             result, observation = collect(check_id, taken / check_id, cells.get(check_id), execution, spec)

@@ -80,6 +80,11 @@ def become_kernel(request: dict, restrict_filesystem, factory: int) -> None:
     # ipykernel's pipe for output from a kernel's forked children binds a TCP port, which the sandbox refuses;
     # that pipe is then off (such output is not shown), and its warning would only be noise in every notebook.
     warnings.filterwarnings("ignore", message="Couldn't bind IOPub Pipe")
+    # What the kernel writes to its standard error goes to a file in its own folder, where it counts against the
+    # notebook's disk limit, instead of into the factory's log, which outlives the notebook.
+    stderr = os.open(os.path.join(os.path.dirname(request["cwd"]), "stderr.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(stderr, 2)
+    os.close(stderr)
     sys.argv = ["ipykernel_launcher", *request["argv"]]
     runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
 

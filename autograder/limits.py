@@ -16,6 +16,9 @@ class Limits:
             started, together; above it the kernel is stopped. A training kernel of this course uses under 1 GB.
         max_processes: Processes the kernel may have running under it at once.
         output_bytes: Output (printed text, pictures) kept per notebook; the rest is dropped.
+        disk_bytes: Disk space the kernel's temporary folder may grow by (its working folder, HOME, TMPDIR and
+            what it writes to its standard error); above it the kernel is stopped. A lesson writes a few MB.
+        max_files: Files and folders the kernel may create in that folder.
     """
 
     cell_timeout: float = 300
@@ -23,6 +26,8 @@ class Limits:
     memory_bytes: int = 3 * 2**30
     max_processes: int = 32
     output_bytes: int = 5 * 2**20
+    disk_bytes: int = 2**30
+    max_files: int = 10_000
 
 
 def format_bytes(size: float) -> str:

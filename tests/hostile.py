@@ -181,6 +181,33 @@ for _ in range(12):  # 12 x 400 MB, every byte written; far over the grader's ca
     chunks.append(numpy.ones(50_000_000))
 time.sleep(5)
 '''
+DISK_FILLER = '''import time
+
+with open("filler.bin", "wb") as filler:
+    for _ in range(200):  # 200 MB, 1 MB at a time, far over the test's 20 MB cap, then wait to be stopped
+        filler.write(b"x" * 2**20)
+        filler.flush()
+time.sleep(10)
+'''
+STDERR_FLOOD = '''import os
+import sys
+import time
+
+# ipykernel shows what is written to file descriptor 2 in the notebook, and copies it to the standard error the
+# kernel started with (until now the kernel factory's log, which outlives the notebook). Write 200 MB straight there.
+started_with = sys.stderr._original_stdstream_copy
+for _ in range(200):
+    os.write(started_with, b"x" * 2**20)
+time.sleep(10)
+'''
+MANY_FILES = '''import os
+import time
+
+os.makedirs("many", exist_ok=True)
+for number in range(20_000):  # empty files take no blocks, but each is an inode
+    open(f"many/{number}", "w").close()
+time.sleep(10)
+'''
 OS_EXIT = "import os\n\nos._exit(1)\n"
 SYS_EXIT = "import sys\n\nsys.exit()\n"
 SEGFAULT = "import ctypes\n\nctypes.string_at(0)  # reads address 0: a segmentation fault\n"
@@ -699,6 +726,12 @@ CASES: dict[str, Case] = {case.name: case for case in (
          {"class_counts": before(KILL_MYSELF, RIGHT["01_load"]["class_counts"])}),
     Case("fork_bomb__flatten_passes_take_subset_stopped_by_process_cap", "02_reshape",
          {"take_subset": before(FORK_BOMB, TAKE_SUBSET)}),
+    Case("disk_filler__flatten_passes_take_subset_stopped_by_disk_cap", "02_reshape",
+         {"take_subset": before(DISK_FILLER, TAKE_SUBSET)}),
+    Case("stderr_flood__flatten_passes_take_subset_stopped_by_disk_cap", "02_reshape",
+         {"take_subset": before(STDERR_FLOOD, TAKE_SUBSET)}),
+    Case("many_files__flatten_passes_take_subset_stopped_by_file_cap", "02_reshape",
+         {"take_subset": before(MANY_FILES, TAKE_SUBSET)}),
     Case("print_100_mb__both_pass_output_capped", "02_reshape", {"flatten": after(FLATTEN, PRINT_100_MB)}),
     Case("image_50_mb__both_pass_output_capped", "02_reshape", {"flatten": after(FLATTEN, IMAGE_50_MB)}),
     Case("signal_the_grader__denied_take_subset_error", "02_reshape",

@@ -137,6 +137,15 @@ EXPECTED: dict[str, Expected] = {
     "fork_bomb__flatten_passes_take_subset_stopped_by_process_cap": Expected(
         {"flatten": (PASSED, ()), "take_subset": (ERROR, ("The check never ran", "more than 16 processes"))},
         flags=("Grading stopped early: your notebook started more than 16 processes",)),
+    "disk_filler__flatten_passes_take_subset_stopped_by_disk_cap": Expected(
+        {"flatten": (PASSED, ()), "take_subset": (ERROR, ("The check never ran", "more than 20 MB to disk"))},
+        flags=("Grading stopped early: your notebook wrote more than 20 MB to disk",), limits={"disk_bytes": 20 * 2**20}),
+    "stderr_flood__flatten_passes_take_subset_stopped_by_disk_cap": Expected(
+        {"flatten": (PASSED, ()), "take_subset": (ERROR, ("The check never ran", "more than 20 MB to disk"))},
+        flags=("Grading stopped early: your notebook wrote more than 20 MB to disk",), limits={"disk_bytes": 20 * 2**20}),
+    "many_files__flatten_passes_take_subset_stopped_by_file_cap": Expected(
+        {"flatten": (PASSED, ()), "take_subset": (ERROR, ("The check never ran", "more than 10,000 files"))},
+        flags=("Grading stopped early: your notebook created more than 10,000 files",)),
     "print_100_mb__both_pass_output_capped": Expected(
         {"flatten": (PASSED, ()), "take_subset": (PASSED, ())}, flags=("output went over the 1 MB kept per notebook",)),
     "image_50_mb__both_pass_output_capped": Expected(
