@@ -28,6 +28,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
                                                    "a folder of one student's notebooks, or one notebook")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="output folder (default: %(default)s)")
     parser.add_argument("--jobs", type=int, default=1, help="students graded at once (default: %(default)s)")
+    parser.add_argument("--dask", metavar="ADDRESS", help="grade on a Dask cluster: a scheduler's address "
+                        "(tcp://host:8786), or local:N for N worker processes on this machine (README: 'On a cluster')")
     parser.add_argument("--force", action="store_true", help="regrade students whose results are up to date")
     parser.add_argument("--release", type=Path, default=DEFAULTS.release, help="released lessons (default: %(default)s)")
     limits = DEFAULTS.limits
@@ -71,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     options = GradingOptions(release=arguments.release, limits=limits)
     try:
         records = grade_class(arguments.source, output=arguments.output, jobs=arguments.jobs, force=arguments.force,
-                              options=options, progress=not arguments.no_progress)
+                              options=options, progress=not arguments.no_progress, dask=arguments.dask)
     except (FileNotFoundError, ValueError) as error:
         print(f"mnist-grade: {error}", file=sys.stderr)
         return 2

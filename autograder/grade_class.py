@@ -82,11 +82,19 @@ def grader_failure(lesson: str, error: Exception, spec: Spec = SPEC) -> Notebook
                                   for check in spec.lessons[lesson]], ["The grader failed on this notebook."])
 
 
-def grade_student(submission: Submission, *, output: Path, options: GradingOptions, spec: Spec = SPEC) -> dict:
-    """Grades one student's notebooks and writes their results, feedback and Gradescope files.
+def grade_submission(submission: Submission, *, options: GradingOptions, spec: Spec = SPEC,
+                     fingerprint: str | None = None) -> tuple[dict, list[tuple[str, str]]]:
+    """Grades one student's notebooks: a pure function of (notebooks, released lessons, spec), writing nothing.
+
+    Args:
+        submission: The student's notebooks.
+        options: Release folder, limits, kernel threads.
+        spec: The course spec.
+        fingerprint: The submission's fingerprint, when it was taken elsewhere (the Dask client takes it where the
+            notebooks are); None: taken here.
 
     Returns:
-        The student's record (what ``results/<student>.json`` holds).
+        The student's record (what ``results/<student>.json`` holds) and their feedback pictures.
     """
     env = kernel_environment(options)
     grades, grader_failed = {}, False
@@ -99,9 +107,22 @@ def grade_student(submission: Submission, *, output: Path, options: GradingOptio
             print(f"mnist-grade: grading {submission.student}'s {lesson} failed ({type(error).__name__}: {error}); "
                   "the other lessons and students go on, and the next run retries it.", file=sys.stderr)
     # An empty fingerprint is never up to date, so the next run grades this student again.
-    fingerprint = "" if grader_failed else submission.fingerprint(spec, options.release)
+    if grader_failed:
+        fingerprint = ""
+    elif fingerprint is None:
+        fingerprint = submission.fingerprint(spec, options.release)
     record = student_record(submission.student, submission.key, fingerprint, grades, submission.problems, spec)
-    write_student_outputs(record, pictures(grades, spec), output)
+    return record, pictures(grades, spec)
+
+
+def grade_student(submission: Submission, *, output: Path, options: GradingOptions, spec: Spec = SPEC) -> dict:
+    """Grades one student's notebooks and writes their results, feedback and Gradescope files.
+
+    Returns:
+        The student's record (what ``results/<student>.json`` holds).
+    """
+    record, images = grade_submission(submission, options=options, spec=spec)
+    write_student_outputs(record, images, output)
     return record
 
 
@@ -113,12 +134,13 @@ def use_threads(threads: int) -> None:
         os.environ.setdefault(name, str(threads))
 
 
-def _grade_in_worker(submission: Submission, output: Path, options: GradingOptions) -> dict:
-    return grade_student(submission, output=output, options=options)
+def _grade_in_worker(submission: Submission, options: GradingOptions) -> tuple[dict, list[tuple[str, str]]]:
+    return grade_submission(submission, options=options)
 
 
 def grade_class(source: str | Path, *, output: str | Path = DEFAULT_OUTPUT, jobs: int = 1, force: bool = False,
-                options: GradingOptions = GradingOptions(), progress: bool = True, spec: Spec = SPEC) -> list[dict]:
+                options: GradingOptions = GradingOptions(), progress: bool = True, spec: Spec = SPEC,
+                dask: str | None = None) -> list[dict]:
     """Grades every submission under ``source`` and writes the class outputs.
 
     Args:
@@ -129,6 +151,8 @@ def grade_class(source: str | Path, *, output: str | Path = DEFAULT_OUTPUT, jobs
         options: Time limits, release folder and kernel threads.
         progress: Show a progress bar.
         spec: The course spec.
+        dask: Grade on a Dask cluster instead of local processes: a scheduler's address, or ``local:N`` for a
+            cluster of N worker processes on this machine (:mod:`autograder.cluster`).
 
     Returns:
         The records of every student under ``source``, sorted by name.
@@ -147,7 +171,13 @@ def grade_class(source: str | Path, *, output: str | Path = DEFAULT_OUTPUT, jobs
     todo = [s for s in submissions if force or not is_done(s, output, s.fingerprint(spec, options.release))]
     bar = tqdm(total=len(submissions), initial=len(submissions) - len(todo), unit="student", disable=not progress,
                desc="grading")
-    if jobs <= 1:
+    if dask:
+        from autograder.cluster import grade_on_dask
+
+        for record, images in grade_on_dask(todo, dask, options=options, spec=spec):
+            write_student_outputs(record, images, output)  # here, on the client: workers need no shared folder
+            bar.update()
+    elif jobs <= 1:
         for submission in todo:
             grade_student(submission, output=output, options=options, spec=spec)
             bar.update()
@@ -156,9 +186,9 @@ def grade_class(source: str | Path, *, output: str | Path = DEFAULT_OUTPUT, jobs
         # forked from it can deadlock on a lock one of them held.
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                  initializer=use_threads, initargs=(options.kernel_threads,)) as pool:
-            futures = [pool.submit(_grade_in_worker, submission, output, options) for submission in todo]
+            futures = [pool.submit(_grade_in_worker, submission, options) for submission in todo]
             for future in as_completed(futures):
-                future.result()
+                write_student_outputs(*future.result(), output)
                 bar.update()
     bar.close()
     records = [json.loads((output / "results" / f"{key}.json").read_text(encoding="utf-8")) for key in keys]
