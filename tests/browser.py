@@ -47,9 +47,8 @@ READ_CELLS_JS = """
     source: [...cell.querySelectorAll('.jp-InputArea-editor .cm-line')].map(line => line.textContent).join('\\n'),
     prompt: (cell.querySelector('.jp-InputPrompt') || {}).textContent || '',
     output: [...cell.querySelectorAll('.jp-OutputArea-output')].map(o => o.innerText).join('\\n'),
-    stderr: [...cell.querySelectorAll('.jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"]')]
+    stderr_styled: [...cell.querySelectorAll('.jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"]')]
         .map(o => o.innerText).join('\\n'),
-    errors: cell.querySelectorAll('.jp-RenderedText[data-mime-type="application/vnd.jupyter.error"]').length,
     green: [...cell.querySelectorAll('.jp-OutputArea .ansi-green-fg')].map(span => span.textContent).join('\\n'),
     yellow: [...cell.querySelectorAll('.jp-OutputArea .ansi-yellow-fg')].map(span => span.textContent).join('\\n'),
     red: [...cell.querySelectorAll('.jp-OutputArea .ansi-red-fg')].map(span => span.textContent).join('\\n'),
@@ -77,8 +76,8 @@ class RenderedCell:
         source: The cell's text in its editor (empty for a rendered markdown cell).
         prompt: The execution prompt, e.g. ``"[3]:"``, ``"[*]:"`` while queued or running, ``"[ ]:"`` never run.
         output: The text of all its outputs, as rendered (ANSI colours turned into styles, not escape codes).
-        stderr: The text of its outputs styled as standard error.
-        errors: How many error outputs (exceptions) it shows.
+        stderr_styled: The text of its outputs styled as standard error: what the code wrote to stderr, and the
+            exceptions it raised (JupyterLab draws both alike, on a red background).
         green: The output text shown in green (a passed check); ``yellow`` and ``red`` likewise.
     """
 
@@ -86,8 +85,7 @@ class RenderedCell:
     source: str
     prompt: str
     output: str
-    stderr: str
-    errors: int
+    stderr_styled: str
     green: str
     yellow: str
     red: str
@@ -110,8 +108,9 @@ class Lab:
     log: Path
 
     def notebook_url(self, relative_path: str) -> str:
-        """The URL that opens ``relative_path`` (under the root) in JupyterLab, logged in."""
-        return f"{self.url}/lab/tree/{relative_path}?token={self.token}"
+        """The URL that opens ``relative_path`` (under the root) in JupyterLab, logged in, alone: ``reset`` drops
+        the workspace, which would open again (with their kernels) the notebooks opened before."""
+        return f"{self.url}/lab/tree/{relative_path}?reset&token={self.token}"
 
     def api(self, path: str, method: str = "GET") -> object:
         """Calls the server's REST API and returns the decoded JSON answer (None for an empty one)."""
@@ -268,7 +267,7 @@ def open_notebook(browser, lab: Lab, relative_path: str, console_log: Path, time
     page.on("console", lambda message: log.write(f"{relative_path}: {message.type}: {message.text}\n"))
     page.on("close", lambda _: log.close())
     page.goto(lab.notebook_url(relative_path), timeout=timeout_ms)
-    page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(timeout=timeout_ms)
+    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell").first.wait_for(timeout=timeout_ms)
     wait_for_idle_kernel(page, timeout_ms)
     return page
 
