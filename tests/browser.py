@@ -314,11 +314,16 @@ def save_screenshot(page, path: Path, max_height: int = 30_000) -> Path:
     """Saves a picture of the whole notebook, top to bottom, to ``path`` (a PNG).
 
     JupyterLab scrolls the notebook inside a fixed-height page, so a full-page screenshot alone would show only
-    the first screen: the window is made as tall as the notebook first (at most ``max_height`` pixels).
+    the first screen: the window is made as tall as the notebook's cells first (at most ``max_height`` pixels).
     """
     height = page.evaluate("""() => {
-        const scroller = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer');
-        return scroller ? scroller.scrollHeight + scroller.getBoundingClientRect().top + 60 : window.innerHeight;
+        const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+        const scroller = panel && panel.querySelector('.jp-WindowedPanel-outer');
+        const cells = panel ? panel.querySelectorAll('.jp-Notebook .jp-Cell') : [];
+        if (!scroller || !cells.length) return window.innerHeight;
+        const top = scroller.getBoundingClientRect().top;
+        const lastCellBottom = cells[cells.length - 1].getBoundingClientRect().bottom - top + scroller.scrollTop;
+        return top + lastCellBottom + 80;  // the status bar and a margin under the last cell
     }""")
     width = page.viewport_size["width"]
     page.set_viewport_size({"width": width, "height": min(max(int(height), 900), max_height)})
