@@ -232,9 +232,8 @@ def running_lab(root: Path, work: Path, base_environment: dict[str, str] | None 
 
 
 @contextmanager
-def headless_chromium(work: Path) -> Iterator[object]:
-    """Playwright's Browser on the system's Chromium, headless, closed on leaving; its console messages are
-    written to ``work/browser-console.log``.
+def headless_chromium() -> Iterator[object]:
+    """Playwright's Browser on the system's Chromium, headless, closed on leaving.
 
     Raises:
         FileNotFoundError: There is no ``chromium`` executable.
@@ -348,16 +347,29 @@ def screenshot_lessons(folder: Path, out_dir: Path) -> list[Path]:
         root, work = Path(scratch) / "lessons", Path(scratch) / "work"
         shutil.copytree(folder, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
         work.mkdir()
-        with running_lab(root, work) as lab, headless_chromium(work) as browser:
-            for notebook in sorted(root.glob("*.ipynb")):
-                started = time.monotonic()
-                page = open_notebook(browser, lab, notebook.name, work / "browser-console.log")
-                run_all_cells(page)
-                pictures.append(save_screenshot(page, out_dir / f"{notebook.stem}.png"))
-                page.close()
-                shut_down_kernels(lab)
-                print(f"{notebook.name}: {pictures[-1]} ({time.monotonic() - started:.0f} s)")
+        try:
+            with running_lab(root, work) as lab, headless_chromium() as browser:
+                for notebook in sorted(root.glob("*.ipynb")):
+                    started = time.monotonic()
+                    page = open_notebook(browser, lab, notebook.name, work / "browser-console.log")
+                    run_all_cells(page)
+                    pictures.append(save_screenshot(page, out_dir / f"{notebook.stem}.png"))
+                    page.close()
+                    shut_down_kernels(lab)
+                    print(f"{notebook.name}: {pictures[-1]} ({time.monotonic() - started:.0f} s)")
+        except Exception:
+            print_log_tails(work, ("jupyter-lab.log", "browser-console.log"))
+            raise
     return pictures
+
+
+def print_log_tails(work: Path, names: tuple[str, ...], lines: int = 30) -> None:
+    """Prints the last ``lines`` lines of each log in ``work`` to stderr (before its temporary folder goes)."""
+    for name in names:
+        path = work / name
+        if path.exists():
+            tail = path.read_text(errors="replace").splitlines()[-lines:]
+            print(f"--- last lines of {name} ---", *tail, sep="\n", file=sys.stderr)
 
 
 if __name__ == "__main__":
