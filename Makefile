@@ -25,10 +25,20 @@ sandbox-tools:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
 	  else echo "bubblewrap is not installed: graded kernels run without it (see mnist-grade --help)"; fi; }
 
+# Debian's Chromium, which tests/test_browser.py drives through JupyterLab with Playwright (never Playwright's own
+# browser download). Installed with apt-get when missing and this is root with apt-get; elsewhere that test skips.
+.PHONY: browser-tools
+browser-tools:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing chromium (Debian's package) for the browser test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is not installed: the browser test (tests/test_browser.py) will skip"; fi; }
+
 run: $(BIN)/.installed sandbox-tools
 	$(BIN)/python -m autograder.course
 
-test: $(BIN)/.installed sandbox-tools
+test: $(BIN)/.installed sandbox-tools browser-tools
 	$(BIN)/python -m pytest
 
 test-fast: $(BIN)/.installed
