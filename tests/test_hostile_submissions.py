@@ -103,6 +103,7 @@ class Expected:
 
 
 KERNEL_DIED = "the kernel died"
+RAN_UNRECORDED = "The check cell ran without an error, but the check in it never recorded your answer"  # it ran: not "never ran"
 CHANGED = "was changed; the released one was used."
 # What reading or writing outside the kernel's folder raises: with bubblewrap the path is not in the kernel's
 # filesystem at all; with Landlock alone it is there and refused.
@@ -146,9 +147,9 @@ EXPECTED: dict[str, Expected] = {
         sandbox=True),
     # --- cheating, with a wrong flatten: never more than the honest 0 for flatten
     "input_transformer_blanks_checks__scores_0": Expected(
-        {"flatten": (ERROR, ("The check never ran",)), "take_subset": (ERROR, ("The check never ran",))}),
+        {"flatten": (ERROR, (RAN_UNRECORDED,)), "take_subset": (ERROR, (RAN_UNRECORDED,))}),
     "input_transformer_fakes_checks__scores_0": Expected(
-        {"flatten": (ERROR, ("The check never ran",)), "take_subset": (ERROR, ("The check never ran",))}),
+        {"flatten": (ERROR, (RAN_UNRECORDED,)), "take_subset": (ERROR, (RAN_UNRECORDED,))}),
     "patch_checks__flatten_fails": Expected(HONEST_WRONG_FLATTEN),
     # The grader judges flatten's rows against its own probe images, not the (black) ones the kernel sends back; the
     # rows were made from black images, so they don't match the real ones (the unscaled 255s never reach the grader).
