@@ -99,6 +99,11 @@ def collect(check_id: str, folder: Path, cell_index: int | None, execution: Exec
                        "that rewrites or blanks cells, for example) or replaced the grader's recorder.",
                        "Don't change how cells run or redefine the grader's names; restart the kernel and run the "
                        "notebook from the top.", spec=spec), None
+    if execution.stopped and cell_index == execution.stopped_in:
+        return errored(check_id, f"The check started but never finished (its cell calls your {EXERCISES[check_id].title}): "
+                       f"{execution.stopped}.",
+                       f"Run {EXERCISES[check_id].title} on a few rows yourself and make sure it finishes, within the "
+                       "notebook's time and memory.", spec=spec), None
     reason = execution.stopped or "it was not reached"
     return errored(check_id, f"The check never ran: {reason}.", "Make sure the notebook runs from top to bottom.", spec=spec), None
 

@@ -114,3 +114,14 @@ def test_a_check_cell_that_never_ran_still_says_why(tmp_path, synthetic_digits):
     grade = grade_notebook(path, release=LESSONS / "02_reshape.ipynb")
     assert outcomes(grade) == {"flatten": Outcome.PASSED, "take_subset": Outcome.ERROR}
     assert grade.results[1].message.startswith("The check never ran: the kernel died")
+
+
+def test_a_check_stopped_while_running_the_answer_says_it_started(tmp_path, synthetic_digits):
+    """Known wrong: flatten ends the kernel when the check calls it. Is flatten's check said to have started and not
+    finished (not "never ran"), while take_subset's, after it, never ran?"""
+    path = submission(tmp_path, "02_reshape", {"flatten": "import os\n\n\ndef flatten(images):\n    os._exit(1)\n"})
+    grade = grade_notebook(path, release=LESSONS / "02_reshape.ipynb")
+    assert outcomes(grade) == {"flatten": Outcome.ERROR, "take_subset": Outcome.ERROR}
+    assert grade.results[0].message == ("The check started but never finished (its cell calls your flatten(images)): "
+                                        "the kernel died (it crashed or was killed) while running a cell.")
+    assert grade.results[1].message.startswith("The check never ran: the kernel died")

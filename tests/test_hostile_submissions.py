@@ -172,8 +172,8 @@ EXPECTED: dict[str, Expected] = {
     "write_fake_result_files__flatten_fails": Expected(HONEST_WRONG_FLATTEN),
     "forge_observation_after_check__flatten_fails": Expected(
         {"flatten": (FAILED, ()), "take_subset": (PASSED, ())}),
-    "forge_observation_then_kill_kernel__flatten_error_kernel_died": Expected(
-        {"flatten": (ERROR, ("The check never ran", KERNEL_DIED)), "take_subset": (ERROR, ("The check never ran", KERNEL_DIED))},
+    "forge_observation_then_kill_kernel__flatten_error_kernel_died": Expected(  # flatten's check ran: it called os._exit
+        {"flatten": (ERROR, ("The check started but never finished (its cell calls your flatten(images))", KERNEL_DIED)), "take_subset": (ERROR, ("The check never ran", KERNEL_DIED))},
         flags=(f"Grading stopped early: {KERNEL_DIED}",)),
     "edit_check_cell__flatten_fails_flagged": Expected(
         HONEST_WRONG_FLATTEN, flags=(f"The read-only cell 'check_flatten' {CHANGED}",)),
