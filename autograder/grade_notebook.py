@@ -31,7 +31,7 @@ import nbformat
 
 from autograder.checks.verdict import errored, not_attempted
 from autograder.exercises import EXERCISES, judge
-from autograder.execute import Execution, execute
+from autograder.execute import TIMEOUT_ERROR, Execution, execute
 from autograder.instrument import instrument
 from autograder.kernel_factory import PROVISIONER_NAME, factory_for
 from autograder.kernel_library import data_source, write_kernel_library
@@ -88,6 +88,11 @@ def collect(check_id: str, folder: Path, cell_index: int | None, execution: Exec
     if cell_index is None:
         return errored(check_id, f"The check cell for {EXERCISES[check_id].title} is missing from the notebook.",
                        "Don't delete or change the read-only check cells.", spec=spec), None
+    if cell_index in execution.cell_errors and execution.cell_errors[cell_index].startswith(TIMEOUT_ERROR):
+        return errored(check_id, f"The check started but didn't finish in time (its cell calls your "
+                       f"{EXERCISES[check_id].title}): {execution.cell_errors[cell_index]}.",
+                       f"Run {EXERCISES[check_id].title} yourself on a few rows and make sure it finishes quickly.",
+                       spec=spec), None
     if cell_index in execution.cell_errors:
         earlier = [index for index in execution.cell_errors if index < cell_index]
         cause = f" An earlier cell failed first: {execution.cell_errors[earlier[-1]]}." if earlier else ""

@@ -125,3 +125,16 @@ def test_a_check_stopped_while_running_the_answer_says_it_started(tmp_path, synt
     assert grade.results[0].message == ("The check started but never finished (its cell calls your flatten(images)): "
                                         "the kernel died (it crashed or was killed) while running a cell.")
     assert grade.results[1].message.startswith("The check never ran: the kernel died")
+
+
+def test_a_check_interrupted_while_running_the_answer_says_it_started(tmp_path, synthetic_digits):
+    """Known wrong: flatten sleeps for ever when the check calls it, and the check cell is interrupted at its limit.
+    Does flatten's check say it started and didn't finish in time (not "could not run"), and take_subset still pass?"""
+    from autograder.limits import Limits
+
+    path = submission(tmp_path, "02_reshape", {"flatten": "import time\n\n\ndef flatten(images):\n    time.sleep(600)\n"})
+    grade = grade_notebook(path, release=LESSONS / "02_reshape.ipynb", limits=Limits(cell_timeout=5))
+    assert outcomes(grade) == {"flatten": Outcome.ERROR, "take_subset": Outcome.PASSED}
+    assert grade.results[0].message == (
+        "The check started but didn't finish in time (its cell calls your flatten(images)): CellTimeoutError: the cell "
+        "ran longer than its limit of 5 seconds and was interrupted.")
