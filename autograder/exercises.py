@@ -155,8 +155,8 @@ def describe_fit_call(fit: Callable, args: tuple, kwargs: dict, X: np.ndarray) -
 
     Returns:
         ``{"epochs", "batch_size", "validation_split"}`` (fit's defaults where not passed), ``"validation_data"``
-        (None, or a description of what was passed), ``"rows"`` (rows of ``x``, None if unknown) and ``"given_x"``
-        (whether ``x`` holds the same values as the ``X`` train was given).
+        (None, or a description of what was passed), ``"rows"`` (rows of ``x``, None if unknown), ``"given_x"``
+        (whether ``x`` holds the same values as the ``X`` train was given) and ``"callbacks"`` (their class names).
     """
     import inspect
 
@@ -166,7 +166,9 @@ def describe_fit_call(fit: Callable, args: tuple, kwargs: dict, X: np.ndarray) -
         return {"unreadable": True}
     arguments = {**{name: parameter.default for name, parameter in inspect.signature(fit).parameters.items()
                     if parameter.default is not inspect.Parameter.empty}, **bound.arguments}
-    x, validation_data = arguments.get("x"), arguments.get("validation_data")
+    x, validation_data, callbacks = arguments.get("x"), arguments.get("validation_data"), arguments.get("callbacks")
+    if callbacks is not None:
+        callbacks = [type_name(callback) for callback in callbacks] if isinstance(callbacks, list | tuple) else [type_name(callbacks)]
     if validation_data is not None:
         parts = validation_data if isinstance(validation_data, tuple | list) else (validation_data,)
         rows = [_rows(part) for part in parts]
@@ -178,7 +180,7 @@ def describe_fit_call(fit: Callable, args: tuple, kwargs: dict, X: np.ndarray) -
         given_x = False
     return {"epochs": _plain(arguments.get("epochs")), "batch_size": _plain(arguments.get("batch_size")),
             "validation_split": _plain(arguments.get("validation_split")), "validation_data": validation_data,
-            "rows": _rows(x), "given_x": given_x}
+            "rows": _rows(x), "given_x": given_x, "callbacks": callbacks or []}
 
 
 _GRADER_DIGITS: dict[str, tuple] = {}

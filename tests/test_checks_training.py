@@ -114,7 +114,7 @@ def test_history_claiming_more_than_measured_fails():
 def fit_call(**changes):
     """What describe_fit_call records of the spec's fit call on the 3000 rows train was given, with changes."""
     return {"epochs": 20, "batch_size": 32, "validation_split": 0.2, "validation_data": None, "rows": SAMPLES,
-            "given_x": True, **changes}
+            "given_x": True, "callbacks": [], **changes}
 
 
 def test_mismatch_with_the_specs_fit_settings_says_the_history_is_not_this_trainings():
@@ -217,6 +217,20 @@ def test_history_of_two_fits_fails():
     result = check(description)
     assert_scored(result, "train", passed=False)
     assert "holds 40 epochs of loss but says it ran 20" in result.message
+
+
+def test_history_without_epochs_or_steps_says_so():
+    """Known wrong: a History whose params lack epochs and steps (set up by hand): is that said, instead of
+    "ran None epochs" and "ran None batches"?"""
+    description = history()
+    description["params"] = {}
+    result = check(description)
+    assert_scored(result, "train", passed=False)
+    assert result.message.splitlines() == [
+        "Your History's params don't say how many epochs fit ran (a History from model.fit does); the spec asks for 20.",
+        "Your History's params don't say how many batches each epoch ran (a History from model.fit on arrays does); "
+        "the spec expects 75."]
+    assert "None" not in result.message
 
 
 def test_not_a_history_fails():
@@ -330,6 +344,23 @@ def test_untrained_model_with_a_copied_history_fails(real_fit, small_digits):
     assert "train fits the model it is given" in result.hint
 
 
+def test_early_stopping_is_named_not_called_two_fits(small_digits):
+    """Known wrong: an EarlyStopping callback (restoring the best weights) ends fit after a few epochs: is the
+    callback named, the early end said as such (not "return the History of one fit call"), and the History not
+    accused?"""
+    def train(model, X, y):
+        stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", min_delta=0.5, patience=2, restore_best_weights=True)
+        return model.fit(X, y, epochs=20, batch_size=32, validation_split=0.2, verbose=0, callbacks=[stop])
+
+    result = run_check("train", train, *small_digits)
+    assert_scored(result, "train", passed=False)
+    lines = result.message.splitlines()
+    assert lines[0].startswith("You called fit with callbacks (EarlyStopping); the spec's fit has none")
+    assert lines[1] == ("Your History holds 3 epochs of loss though fit was set to run 20: training ended early (an "
+                        "EarlyStopping callback or initial_epoch, for example); the spec trains all 20 epochs.")
+    assert "one fit call" not in result.message and "another training" not in result.message
+
+
 def test_validation_data_instead_of_validation_split_names_the_setting(small_digits):
     """Known wrong (issue 9): train fits all of X with validation_data= (other digits) instead of validation_split=: is
     validation_data named against the spec's validation_split, and the mismatch put down to it, not to the History?"""
@@ -360,11 +391,11 @@ def test_fit_calls_are_recorded_and_fit_is_keras_own_again(small_digits):
 
     observation = observe("train", train, X, y)
     assert observation["fit_calls"] == [{"epochs": 1, "batch_size": 50, "validation_split": 0.5, "validation_data": None,
-                                         "rows": 100, "given_x": False}]
+                                         "rows": 100, "given_x": False, "callbacks": []}]
     assert "fit" not in vars(observation["model"])
     right = observe("train", lambda model, X, y: model.fit(X, y, epochs=1, verbose=0), X, y)["fit_calls"]
     assert right == [{"epochs": 1, "batch_size": None, "validation_split": 0.0, "validation_data": None,
-                      "rows": SMALL, "given_x": True}]
+                      "rows": SMALL, "given_x": True, "callbacks": []}]
 
 
 def test_an_untrained_network_is_far_below_the_floor(small_digits):

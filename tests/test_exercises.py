@@ -163,7 +163,7 @@ def test_train_observation_keeps_the_trained_model(small_digits):
     assert set(observation) == {"history", "model", "X", "y", "fit_calls"}
     assert observation["fit_calls"] == [{"epochs": SPEC.training.epochs, "batch_size": SPEC.training.batch_size,
                                          "validation_split": SPEC.training.validation_split, "validation_data": None,
-                                         "rows": len(small_digits[0]), "given_x": True}]
+                                         "rows": len(small_digits[0]), "given_x": True, "callbacks": []}]
     keras.utils.set_random_seed(SPEC.data.seed)
     untrained = reference.build_model()
     changed = [not np.array_equal(kept, fresh) for kept, fresh in zip(observation["model"].get_weights(),

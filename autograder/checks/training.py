@@ -32,11 +32,19 @@ def history_problems(description: dict, samples: int, spec: Spec) -> tuple[list[
     problems: list[str] = []
     hints: list[str] = []
     epochs = params.get("epochs")
-    if epochs != training.epochs:
+    if epochs is None:
+        problems.append(f"Your History's params don't say how many epochs fit ran (a History from model.fit does); "
+                        f"the spec asks for {training.epochs}.")
+    elif epochs != training.epochs:
         problems.append(f"Your training ran {epochs} epochs; the spec asks for {training.epochs}.")
     expected_steps = training.steps_per_epoch(samples)
     steps = params.get("steps")
-    if steps != expected_steps:
+    if steps is None:
+        problems.append(f"Your History's params don't say how many batches each epoch ran (a History from model.fit on "
+                        f"arrays does); the spec expects {expected_steps}.")
+        hints.append(f"Pass X and y to model.fit as arrays, with batch_size={training.batch_size} and "
+                     f"validation_split={training.validation_split}.")
+    elif steps != expected_steps:
         kept = training.training_samples(samples)
         problems.append(
             f"Each epoch ran {steps} batches; with the {samples} rows the check trained on, {kept} left after the {training.validation_split:.0%} "
@@ -44,7 +52,11 @@ def history_problems(description: dict, samples: int, spec: Spec) -> tuple[list[
         )
         hints.append(f"Pass batch_size={training.batch_size} and validation_split={training.validation_split} to model.fit.")
     ran = len(metrics.get("loss", []))
-    if ran != epochs:
+    if isinstance(epochs, int) and ran < epochs:
+        problems.append(f"Your History holds {ran} epochs of loss though fit was set to run {epochs}: training ended early "
+                        f"(an EarlyStopping callback or initial_epoch, for example); the spec trains all {training.epochs} epochs.")
+        hints.append("Call model.fit without callbacks that stop training early, and without initial_epoch.")
+    elif epochs is not None and ran != epochs:
         problems.append(f"The History holds {ran} epochs of loss but says it ran {epochs}; return the History of one fit call.")
     missing = [name for name in ("val_loss", "val_accuracy") if name not in metrics]
     if missing:
@@ -99,6 +111,11 @@ def fit_differences(fit_calls, samples: int, spec: Spec) -> list[str] | None:
     batch_size = call.get("batch_size")
     if (KERAS_DEFAULT_BATCH_SIZE if batch_size is None else batch_size) != training.batch_size:
         found.append(f"You called fit with batch_size={_shown(batch_size)}; the spec asks for batch_size={training.batch_size}.")
+    callbacks = call.get("callbacks")
+    if isinstance(callbacks, list) and callbacks:
+        found.append(f"You called fit with callbacks ({', '.join(str(name)[:40] for name in callbacks[:5])}); the spec's "
+                     "fit has none: a callback can stop training early, or leave the model with other weights than "
+                     "its last epoch's, the ones the History's last figures are measured on.")
     rows = call.get("rows")
     if rows is not None and rows != samples:
         found.append(f"You called fit on {_shown(rows)} rows; train should fit all {samples} rows of the X it is given.")
