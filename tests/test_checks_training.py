@@ -233,6 +233,18 @@ def test_history_without_epochs_or_steps_says_so():
     assert "None" not in result.message
 
 
+def test_history_with_val_loss_but_no_val_accuracy_is_told_the_metric_is_missing():
+    """Known wrong: a History with val_loss but no accuracy metric (from another model, compiled without metrics): is
+    the missing val_accuracy put down to the metric, not to a missing validation split?"""
+    description = history()
+    description["metrics"] = {name: description["metrics"][name] for name in ("loss", "val_loss")}
+    result = check(description, measured=0.85)
+    assert_scored(result, "train", passed=False)
+    assert result.message == ("The History has val_loss but no val_accuracy (it holds loss, val_loss): the model that "
+                              "fit trained had no accuracy metric. train is given a model compiled with "
+                              "metrics=['accuracy']; fit that one.")
+
+
 def test_not_a_history_fails():
     """Does returning something other than a History (is_history False) fail, naming what it was?"""
     result = check({"is_history": False, "class_name": "Sequential", "params": {}, "metrics": {}}, measured=0.85)

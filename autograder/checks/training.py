@@ -59,7 +59,12 @@ def history_problems(description: dict, samples: int, spec: Spec) -> tuple[list[
     elif epochs is not None and ran != epochs:
         problems.append(f"The History holds {ran} epochs of loss but says it ran {epochs}; return the History of one fit call.")
     missing = [name for name in ("val_loss", "val_accuracy") if name not in metrics]
-    if missing:
+    if missing == ["val_accuracy"]:  # validation ran; the accuracy metric didn't
+        problems.append(f"The History has val_loss but no val_accuracy (it holds {', '.join(sorted(metrics))}): the model "
+                        f"that fit trained had no accuracy metric. train is given a model compiled with "
+                        f"metrics={list(spec.compile.metrics)}; fit that one.")
+        hints.append("In train, fit the model train is given and return that fit's History.")
+    elif missing:
         problems.append(f"The History has no {' or '.join(missing)}; the spec holds out {training.validation_split:.0%} for validation.")
         hints.append(f"Pass validation_split={training.validation_split} to model.fit (and metrics=['accuracy'] to compile).")
     elif not metrics["val_accuracy"]:
