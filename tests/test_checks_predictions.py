@@ -321,3 +321,11 @@ def test_a_title_without_t_says_t_is_missing():
 def test_other_right_title_forms_pass(make_title):
     """Known right: titles that give both digits as whole integers after a P... and a T... word pass."""
     assert_scored(run_check("plot_predictions", titled(make_title), reference.build_model), "plot_predictions", passed=True)
+
+
+def test_a_word_that_starts_with_p_is_not_quoted_as_a_label():
+    """Known wrong: titles 'Panel' (no labels at all): is it the no-label message, not "P should be ..., not 'l'"?"""
+    result = run_check("plot_predictions", titled(lambda p, t: "Panel"), reference.build_model)
+    assert_scored(result, "plot_predictions", passed=False)
+    assert result.message.splitlines()[0] == ("Panel 1 is titled 'Panel'; expected the predicted and true label, like "
+                                              "'P: 3  T: 3' (a capital P and T, each followed by the digit).")

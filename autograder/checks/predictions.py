@@ -22,7 +22,9 @@ from autograder.spec import SPEC, Spec
 _KEY = r"\b{letter}\w*\s*[:=]?\s*"
 _INTEGER = r"(\d+)(?![\d%]|[.,]\d)"
 _TOKEN = r"([^\s,;|/()\[\]]+)"
-LABELS = {letter: (re.compile(_KEY.format(letter=letter) + _INTEGER), re.compile(_KEY.format(letter=letter) + _TOKEN))
+# The key word is kept whole when quoting ("Panel" alone is not a P followed by "l").
+LABELS = {letter: (re.compile(_KEY.format(letter=letter) + _INTEGER),
+                   re.compile(_KEY.format(letter=letter).replace(r"\w*", r"\w*\b", 1) + _TOKEN))
           for letter in "PT"}
 PROBABILITY = re.compile(r"^(?:0?\.\d+|[01]\.\d*|\d+(?:\.\d+)?%)$")
 
