@@ -109,7 +109,10 @@ def observe_train(train: Callable, X: np.ndarray, y: np.ndarray, *, spec: Spec =
     Seeded the same way as :func:`autograder.reference.reference_val_accuracy`, so a right answer
     reproduces the reference's accuracy, and a compile mistake (checked elsewhere) can't fail this.
     Keeps the model ``train`` was given (trained, if it did its job) as well as what it returned, so
-    the grader can measure the model itself instead of trusting the History's numbers.
+    the grader can measure the model itself instead of trusting the History's numbers, and the settings of each
+    ``model.fit`` call on it (``fit_calls``, :func:`describe_fit_call`), so a History that disagrees with the
+    measurement can be put down to the setting that differs from the spec. They only choose the message: a kernel
+    that forges them can't change a score.
     """
     X, y = probes.training_rows(np.asarray(X), np.asarray(y))
     model = reference.training_start(spec)
