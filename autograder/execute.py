@@ -47,12 +47,15 @@ class Execution:
         stopped: Why execution stopped early ("" if every cell ran): a timeout, a cap, a dead kernel.
         cell_errors: Cell index -> "ErrorName: message" for each cell that raised or was interrupted.
         dropped_output_bytes: Output not kept because of the output cap.
+        stopped_in: The index of the cell the kernel had begun (it said so) but not finished when execution stopped
+            (None: no cell was running, or execution didn't stop).
     """
 
     notebook: nbformat.NotebookNode
     stopped: str = ""
     cell_errors: dict[int, str] = field(default_factory=dict)
     dropped_output_bytes: int = 0
+    stopped_in: int | None = None
 
 
 class _CappedClient(NotebookClient):
@@ -62,7 +65,9 @@ class _CappedClient(NotebookClient):
         super().__init__(notebook, **options)
         self.output_bytes, self.kept_bytes, self.dropped_bytes = output_bytes, 0, 0
         self.timed_out: dict[int, str] = {}
-        self.cell_index = -1
+        self.cell_index = -1  # the last cell started
+        self.running_index = -1  # the last cell the kernel said it began (its execute_input message)
+        self.finished_index = -1  # the last cell finished
         self.before_cell, self.after_cell = before_cell, after_cell
         self.on_cell_start = self._starting
         self.on_cell_executed = self._finished
@@ -87,11 +92,14 @@ class _CappedClient(NotebookClient):
             self.before_cell(cell_index)
 
     def _finished(self, cell, cell_index, execute_reply) -> None:
+        self.finished_index = cell_index
         if self.after_cell:
             succeeded = (execute_reply or {}).get("content", {}).get("status") == "ok" and cell_index not in self.timed_out
             self.after_cell(cell_index, succeeded)
 
     def process_message(self, msg, cell, cell_index):
+        if msg["msg_type"] == "execute_input":
+            self.running_index = cell_index
         if msg["msg_type"] in OUTPUT_MESSAGES:
             size = len(json.dumps(msg["content"], default=str))
             if msg["msg_type"] == "error":
@@ -329,6 +337,8 @@ def execute(notebook: nbformat.NotebookNode, *, cwd: str, env: dict[str, str] | 
     if watchdog.reason:
         record.stopped = watchdog.reason
     record.dropped_output_bytes = client.dropped_bytes
+    if record.stopped and client.running_index >= 0 and client.finished_index != client.running_index:
+        record.stopped_in = client.running_index  # sent and begun, never finished (a cell never sent doesn't count)
     for index, cell in enumerate(notebook.cells):
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":

@@ -109,12 +109,81 @@ def observe_train(train: Callable, X: np.ndarray, y: np.ndarray, *, spec: Spec =
     Seeded the same way as :func:`autograder.reference.reference_val_accuracy`, so a right answer
     reproduces the reference's accuracy, and a compile mistake (checked elsewhere) can't fail this.
     Keeps the model ``train`` was given (trained, if it did its job) as well as what it returned, so
-    the grader can measure the model itself instead of trusting the History's numbers.
+    the grader can measure the model itself instead of trusting the History's numbers, and the settings of each
+    ``model.fit`` call on it (``fit_calls``, :func:`describe_fit_call`), so a History that disagrees with the
+    measurement can be put down to the setting that differs from the spec. They only choose the message: a kernel
+    that forges them can't change a score.
     """
     X, y = probes.training_rows(np.asarray(X), np.asarray(y))
     model = reference.training_start(spec)
-    history = train(model, X, y)
-    return {"history": describe_history(history), "model": model, "X": np.asarray(X), "y": np.asarray(y)}
+    fit_calls: list[dict] = []
+    fit = model.fit
+
+    def recorded_fit(*args, **kwargs):
+        try:
+            fit_calls.append(describe_fit_call(fit, args, kwargs, X))
+        except Exception:  # noqa: BLE001 - recording must never change what fit does
+            fit_calls.append({"unreadable": True})
+        return fit(*args, **kwargs)
+
+    model.fit = recorded_fit
+    try:
+        history = train(model, X, y)
+    finally:
+        model.__dict__.pop("fit", None)  # model.fit is Keras's own again
+    return {"history": describe_history(history), "model": model, "X": np.asarray(X), "y": np.asarray(y),
+            "fit_calls": fit_calls}
+
+
+def _plain(value):
+    """A fit argument as plain data: numbers, strings, None and booleans as they are, anything else by its type's name."""
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    return f"a {type_name(value)}"
+
+
+def _rows(value) -> int | None:
+    shape = getattr(value, "shape", None)
+    try:
+        return int(shape[0]) if shape is not None and len(shape) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def describe_fit_call(fit: Callable, args: tuple, kwargs: dict, X: np.ndarray) -> dict:
+    """The settings one ``model.fit(...)`` call inside ``train`` used, as plain data (the train check names them
+    when the History doesn't agree with the grader's measurement).
+
+    Returns:
+        ``{"epochs", "batch_size", "validation_split"}`` (fit's defaults where not passed), ``"validation_data"``
+        (None, or a description of what was passed), ``"rows"`` (rows of ``x``, None if unknown), ``"given_x"``
+        (whether ``x`` holds the same values as the ``X`` train was given) and ``"callbacks"`` (their class names).
+    """
+    import inspect
+
+    try:
+        bound = inspect.signature(fit).bind(*args, **kwargs)
+    except TypeError:
+        return {"unreadable": True}
+    arguments = {**{name: parameter.default for name, parameter in inspect.signature(fit).parameters.items()
+                    if parameter.default is not inspect.Parameter.empty}, **bound.arguments}
+    x, validation_data, callbacks = arguments.get("x"), arguments.get("validation_data"), arguments.get("callbacks")
+    if callbacks is not None:
+        callbacks = [type_name(callback) for callback in callbacks] if isinstance(callbacks, list | tuple) else [type_name(callbacks)]
+    if validation_data is not None:
+        parts = validation_data if isinstance(validation_data, tuple | list) else (validation_data,)
+        rows = [_rows(part) for part in parts]
+        validation_data = (f"a {type_name(validation_data)} of arrays with {rows[0]} rows"
+                           if rows and rows[0] is not None else f"a {type_name(validation_data)}")
+    try:
+        given_x = x is X or bool(np.array_equal(np.asarray(x), X))
+    except Exception:  # noqa: BLE001 - a dataset or generator isn't X as given
+        given_x = False
+    return {"epochs": _plain(arguments.get("epochs")), "batch_size": _plain(arguments.get("batch_size")),
+            "validation_split": _plain(arguments.get("validation_split")), "validation_data": validation_data,
+            "rows": _rows(x), "given_x": given_x, "callbacks": callbacks or []}
 
 
 _GRADER_DIGITS: dict[str, tuple] = {}
@@ -196,12 +265,12 @@ def measure_val_accuracy(model, X: np.ndarray, y: np.ndarray, spec: Spec = SPEC)
         return None, f"{type(error).__name__}: {error}"
 
 
-def prepare_train(history: dict, model, X: np.ndarray, y: np.ndarray, *, spec: Spec = SPEC) -> dict:
+def prepare_train(history: dict, model, X: np.ndarray, y: np.ndarray, fit_calls=None, *, spec: Spec = SPEC) -> dict:
     """Measures the trained model's validation accuracy in the grader's process, and the reference's."""
     measured, problem = measure_val_accuracy(model, X, y, spec)
     return {
         "description": history, "samples": len(X), "measured_val_accuracy": measured, "measurement_problem": problem,
-        "reference_val_accuracy": reference.reference_val_accuracy(X, y, spec),
+        "reference_val_accuracy": reference.reference_val_accuracy(X, y, spec), "fit_calls": fit_calls,
     }
 
 

@@ -31,7 +31,7 @@ import nbformat
 
 from autograder.checks.verdict import errored, not_attempted
 from autograder.exercises import EXERCISES, judge
-from autograder.execute import Execution, execute
+from autograder.execute import TIMEOUT_ERROR, Execution, execute
 from autograder.instrument import instrument
 from autograder.kernel_factory import PROVISIONER_NAME, factory_for
 from autograder.kernel_library import data_source, write_kernel_library
@@ -63,8 +63,13 @@ class NotebookGrade:
     artifacts: dict = field(default_factory=dict)
 
 
-def collect(check_id: str, folder: Path, cell_index: int | None, execution: Execution, spec: Spec) -> tuple[CheckResult, dict | None]:
-    """Turns what the kernel left for one check into its result (and the observation, for the report)."""
+def collect(check_id: str, folder: Path, cell_index: int | None, execution: Execution, spec: Spec,
+            ran: bool = False) -> tuple[CheckResult, dict | None]:
+    """Turns what the kernel left for one check into its result (and the observation, for the report).
+
+    ``ran`` says whether the check's cell ran to its end without an error (:attr:`ObservationWindow.ran`): a cell
+    that did and left nothing was changed on its way into the kernel, not skipped.
+    """
     status_file, observation_file = folder / "status.json", folder / "observation.json"
     if status_file.exists():
         try:
@@ -83,11 +88,27 @@ def collect(check_id: str, folder: Path, cell_index: int | None, execution: Exec
     if cell_index is None:
         return errored(check_id, f"The check cell for {EXERCISES[check_id].title} is missing from the notebook.",
                        "Don't delete or change the read-only check cells.", spec=spec), None
+    if cell_index in execution.cell_errors and execution.cell_errors[cell_index].startswith(TIMEOUT_ERROR):
+        return errored(check_id, f"The check started but didn't finish in time (its cell calls your "
+                       f"{EXERCISES[check_id].title}): {execution.cell_errors[cell_index]}.",
+                       f"Run {EXERCISES[check_id].title} yourself on a few rows and make sure it finishes quickly.",
+                       spec=spec), None
     if cell_index in execution.cell_errors:
         earlier = [index for index in execution.cell_errors if index < cell_index]
         cause = f" An earlier cell failed first: {execution.cell_errors[earlier[-1]]}." if earlier else ""
         return errored(check_id, f"The check cell could not run: {execution.cell_errors[cell_index]}.{cause}",
                        "Run the notebook from the top and fix the first error.", spec=spec), None
+    if ran:
+        return errored(check_id, "The check cell ran without an error, but the check in it never recorded your answer: "
+                       "something earlier in your notebook changed what that cell runs (an IPython input transformer "
+                       "that rewrites or blanks cells, for example) or replaced the grader's recorder.",
+                       "Don't change how cells run or redefine the grader's names; restart the kernel and run the "
+                       "notebook from the top.", spec=spec), None
+    if execution.stopped and cell_index == execution.stopped_in:
+        return errored(check_id, f"The check started but never finished (its cell calls your {EXERCISES[check_id].title}): "
+                       f"{execution.stopped}.",
+                       f"Run {EXERCISES[check_id].title} on a few rows yourself and make sure it finishes, within the "
+                       "notebook's time and memory.", spec=spec), None
     reason = execution.stopped or "it was not reached"
     return errored(check_id, f"The check never ran: {reason}.", "Make sure the notebook runs from top to bottom.", spec=spec), None
 
@@ -106,6 +127,7 @@ class ObservationWindow:
     def __init__(self, observations: Path, taken: Path, cells: dict[str, int]):
         self.observations, self.taken = observations, taken
         self.names = {index: name for name, index in cells.items()}
+        self.ran: set[str] = set()  # the checks whose cell ran to its end without an error
 
     def before(self, index: int) -> None:
         """Empties the observation folder of the check cell at ``index`` (if it is one)."""
@@ -119,7 +141,10 @@ class ObservationWindow:
     def after(self, index: int, succeeded: bool) -> None:
         """Copies out the observation of the check cell at ``index``, if that cell succeeded."""
         name = self.names.get(index)
-        if name is None or not succeeded or self.observations.is_symlink():
+        if name is None or not succeeded:
+            return
+        self.ran.add(name)
+        if self.observations.is_symlink():
             return
         source, target = self.observations / name, self.taken / name
         if source.is_symlink() or not source.is_dir():
@@ -208,7 +233,8 @@ def grade_notebook(path: str | Path, *, release: str | Path | None = None, spec:
                             disk_folder=temporary, **kernel)
         results, artifacts = [], {}
         for check_id in checks:
-            result, observation = collect(check_id, taken / check_id, cells.get(check_id), execution, spec)
+            result, observation = collect(check_id, taken / check_id, cells.get(check_id), execution, spec,
+                                          ran=check_id in window.ran)
             results.append(result)
             if observation is not None:
                 artifacts[check_id] = observation

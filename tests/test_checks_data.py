@@ -361,3 +361,42 @@ def test_check_class_counts_directly_agrees_with_run_check(answer):
     """Does the plain check give the same result as run_check for the same labels?"""
     labels = probes.class_count_labels()
     assert check_class_counts(labels, answer(labels)) == run_check("class_counts", answer)
+
+
+@pytest.mark.parametrize(("answer", "found"), [(lambda images: None, "a NoneType"), (lambda images: "done", "a str")],
+                         ids=["none", "str"])
+def test_flatten_returning_no_array_says_what_it_returned(answer, found):
+    """Known wrong: a flatten that returns None (no return statement) or a string: is that named, instead of
+    "turned 5 images into shape ()" and "dtype object"?"""
+    result = run_check("flatten", answer)
+    assert_scored(result, "flatten", passed=False)
+    assert result.message == f"flatten returned {found}; expected a NumPy array of shape (5, 784)."
+
+
+def test_flatten_rows_as_a_list_of_float32_arrays_still_pass():
+    """Known right: a list of float32 rows in [0, 1] (np.asarray makes it the right array) still passes."""
+    answer = lambda images: list(images.reshape(len(images), 784).astype("float32") / 255)  # noqa: E731
+    assert_scored(run_check("flatten", answer), "flatten", passed=True)
+
+
+def test_take_subset_pair_of_nones_fails_saying_so():
+    """Known wrong: take_subset returns (None, None): is that named for both calls, rather than the grader crashing
+    on len() of a 0-d array?"""
+    result = run_check("take_subset", lambda x, y, n=3000: (None, None))
+    assert_scored(result, "take_subset", passed=False)
+    lines = result.message.splitlines()
+    assert lines == [
+        f"take_subset(x, y, n={probes.SUBSET_N}) returned (a NoneType, a NoneType); expected two arrays, the first "
+        f"{probes.SUBSET_N} images and labels.",
+        f"take_subset(x, y) with its default n returned (a NoneType, a NoneType); expected two arrays, the first "
+        f"{SPEC.data.subset_size} images and labels."]
+
+
+def test_load_data_success_names_the_specs_shape():
+    """Known right: does the success message read the image shape and digits from the spec?"""
+    rows, cols = SPEC.data.image_shape
+    images = np.zeros((3, rows, cols), np.uint8)
+    labels = np.array([0, 1, SPEC.data.num_classes - 1], np.uint8)
+    result = check_load_data(images, labels, images, labels)
+    assert_scored(result, "load_data", passed=True)
+    assert result.message == f"Your data is loaded: uint8 images of {rows}x{cols} with one label 0-{SPEC.data.num_classes - 1} per image."

@@ -262,3 +262,70 @@ def test_plot_predictions_wrong_architecture_is_error():
     result = run_check("plot_predictions", plot_predictions, build_with_25_units)
     assert result.outcome is Outcome.ERROR
     assert "lesson 03" in result.message
+
+
+def titled(make_title):
+    """A right plot_predictions whose panel titles are make_title(p, t) instead of 'P: p  T: t'."""
+    def plot(model, X, y, n=8, seed=None):
+        drawn = []
+        fig = plot_predictions(model, X, y, n, seed, drawn=drawn)
+        for ax, (p, t) in zip(fig.get_axes(), drawn):
+            ax.set_title(make_title(p, t))
+        return fig
+    return plot
+
+
+def test_probability_in_title_is_quoted_not_read_as_a_digit():
+    """Known wrong: 'P: 0.87  T: 7' (the top probability after P): is the title quoted and P asked to be the digit,
+    never 'says P: 0' from the 0 before the point?"""
+    result = run_check("plot_predictions", titled(lambda p, t: f"P: 0.87  T: {t}"), reference.build_model)
+    assert_scored(result, "plot_predictions", passed=False)
+    lines = result.message.splitlines()
+    assert len(lines) == 8
+    assert lines[0].startswith("Panel 1 is titled 'P: 0.87  T: ")
+    assert lines[0].endswith(": P should be the predicted digit (an integer 0-9), not a probability. "
+                             "Expected a title like 'P: 3  T: 3'.")
+    assert "says P: 0" not in result.message
+
+
+def test_percentage_and_word_labels_are_quoted():
+    """Known wrong: 'P: 87%' and 'T: seven': are both quoted back as not being an integer digit?"""
+    result = run_check("plot_predictions", titled(lambda p, t: "P: 87%  T: seven"), reference.build_model)
+    assert_scored(result, "plot_predictions", passed=False)
+    assert result.message.splitlines()[0] == (
+        "Panel 1 is titled 'P: 87%  T: seven': P should be the predicted digit (an integer 0-9), not a probability; "
+        "T should be the true label (an integer 0-9), not 'seven'. Expected a title like 'P: 3  T: 3'.")
+
+
+def test_lowercase_keys_are_quoted_asking_for_capital_p_and_t():
+    """Known wrong: 'pred=3' (no capital P, no T at all): is the title quoted, with the expected form?"""
+    result = run_check("plot_predictions", titled(lambda p, t: f"pred={p}"), reference.build_model)
+    assert_scored(result, "plot_predictions", passed=False)
+    assert result.message.splitlines()[0].startswith("Panel 1 is titled 'pred=")
+    assert "like 'P: 3  T: 3' (a capital P and T, each followed by the digit)." in result.message
+
+
+def test_a_title_without_t_says_t_is_missing():
+    """Known wrong: 'P: 3' alone: does the message say the title has no T, rather than that it has no labels?"""
+    result = run_check("plot_predictions", titled(lambda p, t: f"P: {p}"), reference.build_model)
+    assert_scored(result, "plot_predictions", passed=False)
+    assert ": it has no T (the true label). Expected a title like 'P: 3  T: 3'." in result.message.splitlines()[0]
+
+
+@pytest.mark.parametrize("make_title", [
+    lambda p, t: f"Pred={p}, True={t}",
+    lambda p, t: f"P:{p} T:{t}",
+    lambda p, t: f"Prob: 0.87  Pred: {p}  T: {t}",  # a probability as well as the digit: the digit is read
+    lambda p, t: f"P: {p}.  T: {t}.",
+], ids=["pred-true", "no-spaces", "probability-too", "full-stops"])
+def test_other_right_title_forms_pass(make_title):
+    """Known right: titles that give both digits as whole integers after a P... and a T... word pass."""
+    assert_scored(run_check("plot_predictions", titled(make_title), reference.build_model), "plot_predictions", passed=True)
+
+
+def test_a_word_that_starts_with_p_is_not_quoted_as_a_label():
+    """Known wrong: titles 'Panel' (no labels at all): is it the no-label message, not "P should be ..., not 'l'"?"""
+    result = run_check("plot_predictions", titled(lambda p, t: "Panel"), reference.build_model)
+    assert_scored(result, "plot_predictions", passed=False)
+    assert result.message.splitlines()[0] == ("Panel 1 is titled 'Panel'; expected the predicted and true label, like "
+                                              "'P: 3  T: 3' (a capital P and T, each followed by the digit).")

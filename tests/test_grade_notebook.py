@@ -82,3 +82,59 @@ def test_grading_twice_gives_identical_results(synthetic_digits):
     first, second = (grade_notebook(example, release=LESSONS / "04_train.ipynb", env=env) for _ in range(2))
     assert [r.to_dict() for r in first.results] == [r.to_dict() for r in second.results]
     assert "measured" in first.results[1].message  # the train check quotes the accuracy it measured
+
+
+def test_a_check_cell_an_input_transformer_blanked_is_said_to_have_run_without_recording(tmp_path, synthetic_digits):
+    """Known wrong (issue 9): an answer cell registers an IPython input transformer that blanks every later check cell.
+    The check cells run (as empty cells): is each said to have run without recording, not to have been "not reached",
+    and does each still score 0?"""
+    blank_checks = (
+        "\n\ndef hide_checks(lines):\n"
+        "    return [] if 'check' in ''.join(lines) or '__autograder' in ''.join(lines) else lines\n\n\n"
+        "get_ipython().input_transformers_cleanup.append(hide_checks)\n"
+    )
+    right = nbformat.read(SOLUTIONS / "02_reshape.ipynb", as_version=4)
+    flatten = next(cell.source for cell in right.cells if grade_id(cell) == "flatten")
+    path = submission(tmp_path, "02_reshape", {"flatten": flatten + blank_checks})
+    grade = grade_notebook(path, release=LESSONS / "02_reshape.ipynb")
+    assert outcomes(grade) == {"flatten": Outcome.ERROR, "take_subset": Outcome.ERROR}
+    for result in grade.results:
+        assert result.points == 0
+        assert result.message == (
+            "The check cell ran without an error, but the check in it never recorded your answer: something earlier in "
+            "your notebook changed what that cell runs (an IPython input transformer that rewrites or blanks cells, for "
+            "example) or replaced the grader's recorder.")
+        assert "not reached" not in result.message
+    assert grade.flags == []
+
+
+def test_a_check_cell_that_never_ran_still_says_why(tmp_path, synthetic_digits):
+    """Known right: when the kernel dies before a check cell, is that check still "never ran", with the reason?"""
+    path = submission(tmp_path, "02_reshape", {"take_subset": "import os\nos._exit(1)"})
+    grade = grade_notebook(path, release=LESSONS / "02_reshape.ipynb")
+    assert outcomes(grade) == {"flatten": Outcome.PASSED, "take_subset": Outcome.ERROR}
+    assert grade.results[1].message.startswith("The check never ran: the kernel died")
+
+
+def test_a_check_stopped_while_running_the_answer_says_it_started(tmp_path, synthetic_digits):
+    """Known wrong: flatten ends the kernel when the check calls it. Is flatten's check said to have started and not
+    finished (not "never ran"), while take_subset's, after it, never ran?"""
+    path = submission(tmp_path, "02_reshape", {"flatten": "import os\n\n\ndef flatten(images):\n    os._exit(1)\n"})
+    grade = grade_notebook(path, release=LESSONS / "02_reshape.ipynb")
+    assert outcomes(grade) == {"flatten": Outcome.ERROR, "take_subset": Outcome.ERROR}
+    assert grade.results[0].message == ("The check started but never finished (its cell calls your flatten(images)): "
+                                        "the kernel died (it crashed or was killed) while running a cell.")
+    assert grade.results[1].message.startswith("The check never ran: the kernel died")
+
+
+def test_a_check_interrupted_while_running_the_answer_says_it_started(tmp_path, synthetic_digits):
+    """Known wrong: flatten sleeps for ever when the check calls it, and the check cell is interrupted at its limit.
+    Does flatten's check say it started and didn't finish in time (not "could not run"), and take_subset still pass?"""
+    from autograder.limits import Limits
+
+    path = submission(tmp_path, "02_reshape", {"flatten": "import time\n\n\ndef flatten(images):\n    time.sleep(600)\n"})
+    grade = grade_notebook(path, release=LESSONS / "02_reshape.ipynb", limits=Limits(cell_timeout=5))
+    assert outcomes(grade) == {"flatten": Outcome.ERROR, "take_subset": Outcome.PASSED}
+    assert grade.results[0].message == (
+        "The check started but didn't finish in time (its cell calls your flatten(images)): CellTimeoutError: the cell "
+        "ran longer than its limit of 5 seconds and was interrupted.")

@@ -103,6 +103,7 @@ class Expected:
 
 
 KERNEL_DIED = "the kernel died"
+RAN_UNRECORDED = "The check cell ran without an error, but the check in it never recorded your answer"  # it ran: not "never ran"
 CHANGED = "was changed; the released one was used."
 # What reading or writing outside the kernel's folder raises: with bubblewrap the path is not in the kernel's
 # filesystem at all; with Landlock alone it is there and refused.
@@ -155,9 +156,9 @@ EXPECTED: dict[str, Expected] = {
         sandbox=True),
     # --- cheating, with a wrong flatten: never more than the honest 0 for flatten
     "input_transformer_blanks_checks__scores_0": Expected(
-        {"flatten": (ERROR, ("The check never ran",)), "take_subset": (ERROR, ("The check never ran",))}),
+        {"flatten": (ERROR, (RAN_UNRECORDED,)), "take_subset": (ERROR, (RAN_UNRECORDED,))}),
     "input_transformer_fakes_checks__scores_0": Expected(
-        {"flatten": (ERROR, ("The check never ran",)), "take_subset": (ERROR, ("The check never ran",))}),
+        {"flatten": (ERROR, (RAN_UNRECORDED,)), "take_subset": (ERROR, (RAN_UNRECORDED,))}),
     "patch_checks__flatten_fails": Expected(HONEST_WRONG_FLATTEN),
     # The grader judges flatten's rows against its own probe images, not the (black) ones the kernel sends back; the
     # rows were made from black images, so they don't match the real ones (the unscaled 255s never reach the grader).
@@ -180,8 +181,8 @@ EXPECTED: dict[str, Expected] = {
     "write_fake_result_files__flatten_fails": Expected(HONEST_WRONG_FLATTEN),
     "forge_observation_after_check__flatten_fails": Expected(
         {"flatten": (FAILED, ()), "take_subset": (PASSED, ())}),
-    "forge_observation_then_kill_kernel__flatten_error_kernel_died": Expected(
-        {"flatten": (ERROR, ("The check never ran", KERNEL_DIED)), "take_subset": (ERROR, ("The check never ran", KERNEL_DIED))},
+    "forge_observation_then_kill_kernel__flatten_error_kernel_died": Expected(  # flatten's check ran: it called os._exit
+        {"flatten": (ERROR, ("The check started but never finished (its cell calls your flatten(images))", KERNEL_DIED)), "take_subset": (ERROR, ("The check never ran", KERNEL_DIED))},
         flags=(f"Grading stopped early: {KERNEL_DIED}",)),
     "edit_check_cell__flatten_fails_flagged": Expected(
         HONEST_WRONG_FLATTEN, flags=(f"The read-only cell 'check_flatten' {CHANGED}",)),

@@ -83,7 +83,8 @@ def check_compile_model(description: dict, *, spec: Spec = SPEC) -> CheckResult:
         else:
             problems.append(f"Your loss has from_logits={from_logits}; the spec asks for from_logits={spec.compile.from_logits}.")
     if output == "sigmoid":
-        problems.append("Your output layer uses sigmoid; 10 mutually exclusive classes need softmax, whose probabilities sum to 1.")
+        problems.append(f"Your output layer uses sigmoid; {spec.data.num_classes} mutually exclusive classes need softmax, "
+                        "whose probabilities sum to 1.")
     optimizer = config.get("optimizer") or {}
     optimizer_name = optimizer.get("class_name") if isinstance(optimizer, dict) else str(optimizer)
     if optimizer_name != spec.compile.optimizer:

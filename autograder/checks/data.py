@@ -50,7 +50,7 @@ def check_load_data(x_train, y_train, x_test, y_test, *, spec: Spec = SPEC) -> C
             problems.append(f"{y_name} has labels from {labels.min()} to {labels.max()}; digits are 0 to {spec.data.num_classes - 1}.")
     return verdict(
         "load_data", problems,
-        success="Your data is loaded: uint8 images of 28x28 with one label 0-9 per image.",
+        success=f"Your data is loaded: uint8 images of {rows}x{cols} with one label 0-{spec.data.num_classes - 1} per image.",
         hints=["Use exactly `(x_train, y_train), (x_test, y_test) = mnist.load_data()` and don't change the arrays afterwards."],
         spec=spec,
     )
@@ -104,9 +104,14 @@ def check_flatten(images: np.ndarray, flat, *, spec: Spec = SPEC) -> CheckResult
     hints: list[str] = []
     if not isinstance(flat, np.ndarray):
         try:
-            flat = np.asarray(flat)
+            converted = np.asarray(flat)
         except Exception:  # noqa: BLE001
-            problems.append(f"flatten returned {_describe(flat)}; expected a NumPy array.")
+            converted = None
+        if converted is None or converted.ndim == 0 or converted.dtype == object:  # None, a string, ragged rows
+            problems.append(f"flatten returned {_describe(flat)}; expected a NumPy array of shape ({n}, {pixels}).")
+            hints.append("End flatten with `return` and the array of rows it made.")
+        else:
+            flat = converted
     if not problems:
         if flat.shape != expected.shape:
             problems.append(f"flatten turned {n} images into shape {flat.shape}; expected ({n}, {pixels}): one row of {pixels} pixels per image.")
@@ -158,7 +163,10 @@ def check_take_subset(x, y, n: int, subset, default_x, default_y, default_subset
             problems.append(f"{call} returned {_describe(returned)}; expected a pair (x_subset, y_subset).")
             continue
         got_x, got_y = (np.asarray(part) for part in returned)
-        if len(got_x) != count or len(got_y) != count:
+        if got_x.ndim == 0 or got_y.ndim == 0:
+            problems.append(f"{call} returned ({_describe(returned[0])}, {_describe(returned[1])}); "
+                            f"expected two arrays, the first {count} images and labels.")
+        elif len(got_x) != count or len(got_y) != count:
             problems.append(f"{call} returned {len(got_x)} images and {len(got_y)} labels; expected the first {count} of each.")
         elif not (np.array_equal(got_x, xs[:count]) and np.array_equal(got_y, ys[:count])):
             if np.array_equal(np.sort(got_y), np.sort(ys[:count])) and not np.array_equal(got_y, ys[:count]):

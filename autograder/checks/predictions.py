@@ -16,8 +16,17 @@ from autograder.results import CheckResult
 from autograder.serialize import type_name
 from autograder.spec import SPEC, Spec
 
-PREDICTED = re.compile(r"\bP\w*\s*[:=]?\s*(\d+)")
-TRUE = re.compile(r"\bT\w*\s*[:=]?\s*(\d+)")
+# A title names each label with a word that starts with a capital P (or T), an optional ':' or '=', then the label:
+# "P: 3  T: 5", "Pred=3, True=5", "Predicted 3 / Truth 5". The label must be a whole integer: not the start of
+# "0.87" or "87%". A key followed by anything else is quoted back to the student.
+_KEY = r"\b{letter}\w*\s*[:=]?\s*"
+_INTEGER = r"(\d+)(?![\d%]|[.,]\d)"
+_TOKEN = r"([^\s,;|/()\[\]]+)"
+# The key word is kept whole when quoting ("Panel" alone is not a P followed by "l").
+LABELS = {letter: (re.compile(_KEY.format(letter=letter) + _INTEGER),
+                   re.compile(_KEY.format(letter=letter).replace(r"\w*", r"\w*\b", 1) + _TOKEN))
+          for letter in "PT"}
+PROBABILITY = re.compile(r"^(?:0?\.\d+|[01]\.\d*|\d+(?:\.\d+)?%)$")
 
 
 def check_predict_digit(answers: list, expected_probabilities: np.ndarray, *, spec: Spec = SPEC) -> CheckResult:
@@ -83,6 +92,39 @@ def match_panel(image: np.ndarray, digits: np.ndarray, pixel_max: int) -> int | 
     return best if distances[best] < 1e-3 else None
 
 
+def read_label(title: str, letter: str) -> int | str | None:
+    """The label a panel title gives after ``letter`` ("P" or "T").
+
+    Returns:
+        The label as an int when it is a whole integer; else the text that follows the key (quoted back to the
+        student: "0.87", "seven"); None when the title has no such key at all.
+    """
+    integer, token = LABELS[letter]
+    found = integer.search(title)
+    if found:
+        return int(found.group(1))
+    found = token.search(title)
+    return found.group(1) if found else None
+
+
+def title_problem(number: int, title: str, read: dict, spec: Spec) -> str:
+    """What is wrong with a panel's title whose P or T can't be read as a digit, quoting the title."""
+    if all(found is None for found in read.values()):
+        return (f"Panel {number} is titled {title!r}; expected the predicted and true label, "
+                "like 'P: 3  T: 3' (a capital P and T, each followed by the digit).")
+    digit = f"an integer 0-{spec.data.num_classes - 1}"
+    meaning = {"P": "the predicted digit", "T": "the true label"}
+    wrong = []
+    for letter, found in read.items():
+        if found is None:
+            wrong.append(f"it has no {letter} ({meaning[letter]})")
+        elif isinstance(found, str) and letter == "P" and PROBABILITY.match(found):
+            wrong.append(f"P should be {meaning[letter]} ({digit}), not a probability")
+        elif isinstance(found, str):
+            wrong.append(f"{letter} should be {meaning[letter]} ({digit}), not {found!r}")
+    return f"Panel {number} is titled {title!r}: {'; '.join(wrong)}. Expected a title like 'P: 3  T: 3'."
+
+
 def check_plot_predictions(figure: dict, digits: np.ndarray, labels: np.ndarray, expected_probabilities: np.ndarray,
                            *, spec: Spec = SPEC) -> CheckResult:
     """Checks the figure ``plot_predictions(model, digits, labels, n=8)`` drew.
@@ -123,15 +165,17 @@ def check_plot_predictions(figure: dict, digits: np.ndarray, labels: np.ndarray,
             problems.append(f"Panel {number} shows an image that isn't one of the digits passed in.")
             continue
         title = panel["title"]
-        p, t = PREDICTED.search(title), TRUE.search(title)
-        if not (p and t):
-            problems.append(f"Panel {number} is titled {title!r}; expected the predicted and true label, like 'P: 3  T: 3'.")
+        read = {letter: read_label(title, letter) for letter in "PT"}
+        unreadable = [found for found in read.values() if isinstance(found, str)]
+        if unreadable or None in read.values():
+            problems.append(title_problem(number, title, read, spec))
+            hints.append("Title each panel like f'P: {predicted}  T: {true}', with both digits as integers.")
             continue
-        if int(p.group(1)) != predicted[index]:
-            problems.append(f"Panel {number} says P: {p.group(1)}, but the model predicts {predicted[index]} for that digit.")
+        if read["P"] != predicted[index]:
+            problems.append(f"Panel {number} says P: {read['P']}, but the model predicts {predicted[index]} for that digit.")
             hints.append("Predict the digit you show, not another one: use the same index for the image, its prediction and its label.")
-        if int(t.group(1)) != labels[index]:
-            problems.append(f"Panel {number} says T: {t.group(1)}, but that digit's true label is {labels[index]}.")
+        if read["T"] != labels[index]:
+            problems.append(f"Panel {number} says T: {read['T']}, but that digit's true label is {labels[index]}.")
             hints.append("Take T from y at the same index as the image.")
     return verdict(
         "plot_predictions", problems,

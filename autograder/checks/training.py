@@ -32,11 +32,19 @@ def history_problems(description: dict, samples: int, spec: Spec) -> tuple[list[
     problems: list[str] = []
     hints: list[str] = []
     epochs = params.get("epochs")
-    if epochs != training.epochs:
+    if epochs is None:
+        problems.append(f"Your History's params don't say how many epochs fit ran (a History from model.fit does); "
+                        f"the spec asks for {training.epochs}.")
+    elif epochs != training.epochs:
         problems.append(f"Your training ran {epochs} epochs; the spec asks for {training.epochs}.")
     expected_steps = training.steps_per_epoch(samples)
     steps = params.get("steps")
-    if steps != expected_steps:
+    if steps is None:
+        problems.append(f"Your History's params don't say how many batches each epoch ran (a History from model.fit on "
+                        f"arrays does); the spec expects {expected_steps}.")
+        hints.append(f"Pass X and y to model.fit as arrays, with batch_size={training.batch_size} and "
+                     f"validation_split={training.validation_split}.")
+    elif steps != expected_steps:
         kept = training.training_samples(samples)
         problems.append(
             f"Each epoch ran {steps} batches; with the {samples} rows the check trained on, {kept} left after the {training.validation_split:.0%} "
@@ -44,10 +52,19 @@ def history_problems(description: dict, samples: int, spec: Spec) -> tuple[list[
         )
         hints.append(f"Pass batch_size={training.batch_size} and validation_split={training.validation_split} to model.fit.")
     ran = len(metrics.get("loss", []))
-    if ran != epochs:
+    if isinstance(epochs, int) and ran < epochs:
+        problems.append(f"Your History holds {ran} epochs of loss though fit was set to run {epochs}: training ended early "
+                        f"(an EarlyStopping callback or initial_epoch, for example); the spec trains all {training.epochs} epochs.")
+        hints.append("Call model.fit without callbacks that stop training early, and without initial_epoch.")
+    elif epochs is not None and ran != epochs:
         problems.append(f"The History holds {ran} epochs of loss but says it ran {epochs}; return the History of one fit call.")
     missing = [name for name in ("val_loss", "val_accuracy") if name not in metrics]
-    if missing:
+    if missing == ["val_accuracy"]:  # validation ran; the accuracy metric didn't
+        problems.append(f"The History has val_loss but no val_accuracy (it holds {', '.join(sorted(metrics))}): the model "
+                        f"that fit trained had no accuracy metric. train is given a model compiled with "
+                        f"metrics={list(spec.compile.metrics)}; fit that one.")
+        hints.append("In train, fit the model train is given and return that fit's History.")
+    elif missing:
         problems.append(f"The History has no {' or '.join(missing)}; the spec holds out {training.validation_split:.0%} for validation.")
         hints.append(f"Pass validation_split={training.validation_split} to model.fit (and metrics=['accuracy'] to compile).")
     elif not metrics["val_accuracy"]:
@@ -55,8 +72,71 @@ def history_problems(description: dict, samples: int, spec: Spec) -> tuple[list[
     return problems, hints
 
 
-def accuracy_problems(description: dict, samples: int, measured: float, reference: float, spec: Spec) -> tuple[list[str], list[str]]:
-    """Whether the History's final val_accuracy matches the measured one, and the measured one is high enough."""
+KERAS_DEFAULT_BATCH_SIZE = 32  # what fit uses when batch_size is None (Keras's default, not the spec's)
+
+
+def _shown(value) -> str:
+    """A recorded fit argument as the student would have typed it, cut short if long."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def fit_differences(fit_calls, samples: int, spec: Spec) -> list[str] | None:
+    """How ``train``'s calls of ``model.fit`` differ from the spec's settings, one sentence each.
+
+    Args:
+        fit_calls: What the kernel recorded of each ``model.fit`` call train made on the model it was given
+            (:func:`autograder.exercises.describe_fit_call`); None when nothing was recorded.
+        samples: How many rows train was given.
+        spec: The course spec.
+
+    Returns:
+        The sentences ([] when the one call used the spec's settings on the X it was given), or None when the
+        calls are unknown or there were none. Epochs are left to the History's own check, which reports them already.
+    """
+    if not isinstance(fit_calls, list) or not all(isinstance(call, dict) for call in fit_calls):
+        return None
+    training = spec.training
+    if not fit_calls:  # fit bypassed (keras.Model.fit(model, ...)) or never called: accuracy_problems tells
+        return None
+    found = []
+    if len(fit_calls) > 1:
+        found.append(f"train called model.fit {len(fit_calls)} times; the spec trains with one call of "
+                     f"{training.epochs} epochs.")
+    call = fit_calls[-1]
+    if call.get("unreadable"):
+        return found or None
+    if call.get("validation_data") is not None:
+        found.append(f"You called fit with validation_data ({str(call['validation_data'])[:80]}); the spec trains with "
+                     f"validation_split={training.validation_split}: fit holds out the last {training.validation_split:.0%} "
+                     "of the rows train is given, and the grader measures the model you trained on those rows.")
+    elif call.get("validation_split") != training.validation_split:
+        found.append(f"You called fit with validation_split={_shown(call.get('validation_split'))}; the spec asks for "
+                     f"validation_split={training.validation_split}.")
+    batch_size = call.get("batch_size")
+    if (KERAS_DEFAULT_BATCH_SIZE if batch_size is None else batch_size) != training.batch_size:
+        found.append(f"You called fit with batch_size={_shown(batch_size)}; the spec asks for batch_size={training.batch_size}.")
+    callbacks = call.get("callbacks")
+    if isinstance(callbacks, list) and callbacks:
+        found.append(f"You called fit with callbacks ({', '.join(str(name)[:40] for name in callbacks[:5])}); the spec's "
+                     "fit has none: a callback can stop training early, or leave the model with other weights than "
+                     "its last epoch's, the ones the History's last figures are measured on.")
+    rows = call.get("rows")
+    if rows is not None and rows != samples:
+        found.append(f"You called fit on {_shown(rows)} rows; train should fit all {samples} rows of the X it is given.")
+    elif rows is not None and not call.get("given_x"):
+        found.append(f"You called fit on {samples} rows whose values differ from the X train is given; fit X as it is.")
+    return found
+
+
+def accuracy_problems(description: dict, samples: int, measured: float, reference: float, spec: Spec,
+                      settings: list[str] | None = None, fit_calls=None) -> tuple[list[str], list[str]]:
+    """Whether the History's final val_accuracy matches the measured one, and the measured one is high enough.
+
+    ``settings`` are :func:`fit_differences` of ``fit_calls``: when fit's settings differ from the spec, a mismatch
+    is their doing and says so; only when they match, or fit was never called on the model, is it the History
+    itself that isn't this training's; when they are unknown the message says it may be either.
+    """
     training = spec.training
     problems: list[str] = []
     hints: list[str] = []
@@ -64,12 +144,31 @@ def accuracy_problems(description: dict, samples: int, measured: float, referenc
     reported = (description["metrics"].get("val_accuracy") or [None])[-1]
     tolerance = history_tolerance(rows)
     if reported is not None and abs(reported - measured) > tolerance:
-        problems.append(
-            f"Your History's figures don't match what the grader measured on the model you trained: it reports a final "
-            f"val_accuracy of {reported:.1%}, but that model classifies {measured:.1%} of the {rows} validation rows "
-            f"(the last {training.validation_split:.0%} of X) right; the two should agree within {tolerance * 100:.1f} percentage points."
-        )
-        hints.append("Return the History of the fit that trained the model train is given, unchanged.")
+        figures = (f"it reports a final val_accuracy of {reported:.1%}, but the model you trained classifies {measured:.1%} "
+                   f"of the {rows} validation rows (the last {training.validation_split:.0%} of X) right, as the grader "
+                   f"measured it; the two agree within {tolerance * 100:.1f} percentage points when fit runs as the spec says")
+        if fit_calls == []:
+            problems.append(f"train never called model.fit on the model it was given, so the History it returned doesn't "
+                            f"come from training that model: {figures}.")
+            hints.append("Return the History of the fit that trained the model train is given, unchanged.")
+        elif settings:
+            problems.append(f"Because your fit settings differ from the spec's, your History's validation figures aren't the grader's: {figures}.")
+            hints.append(f"Call model.fit(X, y, epochs={training.epochs}, batch_size={training.batch_size}, "
+                         f"validation_split={training.validation_split}) once, on the X and y train is given, "
+                         "and return its History.")
+        elif settings is None:
+            problems.append(
+                f"Your History's figures don't match what the grader measured on the model you trained: {figures}. "
+                f"Either fit ran with other settings or rows than the spec's (validation_data instead of "
+                f"validation_split={training.validation_split}, for example), or the History isn't the one that fit returned."
+            )
+            hints.append("Return the History of the fit that trained the model train is given, unchanged.")
+        else:
+            problems.append(
+                f"Your fit call used the spec's settings, yet the History train returned doesn't match the model it "
+                f"trained: {figures}. That History was changed after fit returned it, or comes from another training."
+            )
+            hints.append("Return the History of the fit that trained the model train is given, unchanged.")
     floor = reference - training.accuracy_margin
     if measured < floor:
         problems.append(
@@ -140,7 +239,7 @@ def different_training_rows(sent_X, sent_y, X: np.ndarray, y: np.ndarray, *, spe
 
 
 def check_train(description: dict, samples: int, reference_val_accuracy: float, measured_val_accuracy: float | None,
-                measurement_problem: str = "", *, spec: Spec = SPEC) -> CheckResult:
+                measurement_problem: str = "", fit_calls=None, *, spec: Spec = SPEC) -> CheckResult:
     """Checks what ``train(model, X, y)`` returned, and the model it trained.
 
     Args:
@@ -151,6 +250,8 @@ def check_train(description: dict, samples: int, reference_val_accuracy: float, 
         measured_val_accuracy: The accuracy of the model ``train`` trained on the validation rows (the
             last ``validation_split`` of X), measured in the grader's process; None if it couldn't be.
         measurement_problem: Why it couldn't be measured.
+        fit_calls: What the kernel recorded of train's ``model.fit`` calls (None: not recorded). They only say
+            what a failure is due to (:func:`fit_differences`); they never fail, or pass, the check by themselves.
         spec: The course spec.
     """
     training = spec.training
@@ -160,13 +261,17 @@ def check_train(description: dict, samples: int, reference_val_accuracy: float, 
             success="", hints=["End train with `return model.fit(...)`."], spec=spec,
         )
     problems, hints = history_problems(description, samples, spec)
+    settings = fit_differences(fit_calls, samples, spec)
     if measured_val_accuracy is None:
         problems.append(f"The grader could not measure the accuracy of the model you trained ({measurement_problem}).")
         hints.append("train must fit the model it is given, in place, and return the History.")
     else:
-        found, more_hints = accuracy_problems(description, samples, measured_val_accuracy, reference_val_accuracy, spec)
+        found, more_hints = accuracy_problems(description, samples, measured_val_accuracy, reference_val_accuracy, spec,
+                                              settings, fit_calls)
         problems += found
         hints += more_hints
+    if problems and settings:  # what the failure is due to, first
+        problems = settings + problems
     return verdict(
         "train", problems,
         success=f"On {samples} rows, train ran {training.epochs} epochs of {training.steps_per_epoch(samples)} batches of "
