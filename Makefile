@@ -9,10 +9,16 @@ BIN := $(VENV)/bin
 
 .PHONY: run test test-fast lessons check lab grade gradescope clean-venv sandbox-tools
 
+# pip install, showing what pip says except the "Location '...' is ignored: it is neither a file nor a directory"
+# warnings that a pip configured with package folders lacking most packages writes for each package (all of it if pip
+# fails). PYTHONWARNINGS below drops setuptools' "Editable installation" note, written on every editable install.
+pip_install = $(BIN)/python -m pip install --quiet $(1) >$(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }; \
+	grep -v "' is ignored: it is neither a file nor a directory\.$$" $(VENV)/pip.log || true
+
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(call pip_install,--upgrade pip)
+	PYTHONWARNINGS="ignore:Editable installation" $(call pip_install,-e .)
 	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 >/dev/null
 	touch $@
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from autograder.grade_class import DEFAULT_OUTPUT, GradingOptions, grade_class, use_threads
 from autograder.isolation import describe_isolation
 from autograder.limits import Limits
+from autograder.quiet import import_tensorflow_quietly
 from autograder.reports import most_failed
 from autograder.spec import SPEC
 
@@ -67,6 +68,7 @@ def print_gradebook(records: list[dict], output: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     use_threads(DEFAULTS.kernel_threads)
+    import_tensorflow_quietly()  # before anything here loads it: no TensorFlow start-up lines in the terminal
     limits = Limits(cell_timeout=arguments.cell_timeout, notebook_timeout=arguments.notebook_timeout,
                     memory_bytes=int(arguments.memory_limit * 2**30), max_processes=arguments.max_processes,
                     output_bytes=int(arguments.output_limit * 2**20), disk_bytes=int(arguments.disk_limit * 2**20))

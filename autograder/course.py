@@ -23,6 +23,7 @@ from autograder.cli import print_gradebook
 from autograder.grade_class import grade_class
 from autograder.grade_notebook import grade_notebook
 from autograder.kernel_library import data_source
+from autograder.quiet import import_tensorflow_quietly
 from autograder.spec import SPEC
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2, help="students graded at once (default: %(default)s)")
     arguments = parser.parse_args(argv)
+    import_tensorflow_quietly()  # before anything here loads it: no TensorFlow start-up lines in the terminal
     print(f"Data: {choose_data_source()}.")
     generate_lessons()
     print(f"Lessons: {PROJECT_ROOT / 'lessons' / ASSIGNMENT} regenerated from {PROJECT_ROOT / 'solutions' / ASSIGNMENT} by nbgrader.")

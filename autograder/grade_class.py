@@ -20,6 +20,7 @@ from autograder.checks.verdict import errored
 from autograder.grade_notebook import NotebookGrade, grade_notebook
 from autograder.kernel_library import data_source
 from autograder.limits import Limits
+from autograder.quiet import QUIET_LOG_LEVEL, import_tensorflow_quietly
 from autograder.reports import pictures, student_record, write_gradebook, write_student_outputs, write_summary
 from autograder.spec import SPEC, Spec
 from autograder.submissions import Submission, find_submissions
@@ -59,7 +60,7 @@ def kernel_environment(options: GradingOptions) -> dict[str, str]:
         "TF_NUM_INTRAOP_THREADS": str(options.kernel_threads),
         "TF_NUM_INTEROP_THREADS": str(options.kernel_threads),
         "OMP_NUM_THREADS": str(options.kernel_threads),
-        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "TF_CPP_MIN_LOG_LEVEL": QUIET_LOG_LEVEL,  # as in a student's own kernel (the lessons' set-up cells)
         "MPLBACKEND": "Agg",
     })
     return env
@@ -134,6 +135,13 @@ def use_threads(threads: int) -> None:
         os.environ.setdefault(name, str(threads))
 
 
+def start_worker(threads: int) -> None:
+    """Readies a grading worker: a spawned process starts afresh, so it sets its TensorFlow threads
+    (:func:`use_threads`) and imports TensorFlow quietly before its first student, as the main process did."""
+    use_threads(threads)
+    import_tensorflow_quietly()
+
+
 def _grade_in_worker(submission: Submission, options: GradingOptions) -> tuple[dict, list[tuple[str, str]]]:
     return grade_submission(submission, options=options)
 
@@ -185,7 +193,7 @@ def grade_class(source: str | Path, *, output: str | Path = DEFAULT_OUTPUT, jobs
         # "spawn", not fork: a process that has loaded TensorFlow or run a kernel holds threads, and a child
         # forked from it can deadlock on a lock one of them held.
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=use_threads, initargs=(options.kernel_threads,)) as pool:
+                                 initializer=start_worker, initargs=(options.kernel_threads,)) as pool:
             futures = [pool.submit(_grade_in_worker, submission, options) for submission in todo]
             for future in as_completed(futures):
                 write_student_outputs(*future.result(), output)

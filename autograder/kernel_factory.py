@@ -32,6 +32,7 @@ from autograder.isolation import isolated
 PROVISIONER_NAME = "autograder-fork"
 SERVER = Path(__file__).with_name("kernel_factory_server.py")
 SANDBOX = Path(__file__).with_name("sandbox.py")
+QUIET = Path(__file__).with_name("quiet.py")  # the server imports TensorFlow with it, so its log holds no start-up lines
 # Variables that differ between notebooks; the rest of a kernel's environment is the factory's own. (pytest sets
 # PYTEST_CURRENT_TEST per test: students' self-check would otherwise start a TensorFlow-loaded factory per test.)
 PER_NOTEBOOK = ("HOME", "TMPDIR", "MPLCONFIGDIR", "PYTHONPATH", "AUTOGRADER_SANDBOX", "PYTEST_CURRENT_TEST")
@@ -71,10 +72,11 @@ class KernelFactory:
         home = self.workspace / "home"
         home.mkdir()
         data = env.get("MNIST_PATH")
-        readable = [str(SERVER), str(SANDBOX), *([os.path.realpath(data)] if data and os.path.exists(data) else [])]
-        command = isolated([sys.executable, str(SERVER), str(SANDBOX)], read=readable, workspace=str(self.workspace))
+        scripts = [str(SERVER), str(SANDBOX), str(QUIET)]
+        readable = [*scripts, *([os.path.realpath(data)] if data and os.path.exists(data) else [])]
+        command = isolated([sys.executable, *scripts], read=readable, workspace=str(self.workspace))
         self.isolated = command[0] != sys.executable
-        self.log = self.workspace / "factory.log"  # TensorFlow's start-up lines, and why a kernel could not start
+        self.log = self.workspace / "factory.log"  # why the factory or a kernel could not start
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
                 command, env={**env, "HOME": str(home), "MPLCONFIGDIR": str(home)}, cwd=self.workspace,

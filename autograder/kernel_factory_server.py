@@ -20,7 +20,7 @@ grader finds and kills it after the notebook. One notebook's state can't reach a
 a separate fork of the same untouched parent, and the parent never runs student code. This file is run by
 path and imports nothing from the course packages, which each kernel imports from its own lesson's copy.
 
-Usage: ``python kernel_factory_server.py SANDBOX_PY``; it prints ``ready PID`` when it takes requests.
+Usage: ``python kernel_factory_server.py SANDBOX_PY QUIET_PY``; it prints ``ready PID`` when it takes requests.
 """
 
 import ctypes
@@ -35,10 +35,13 @@ PRELOADED = ("numpy", "matplotlib.pyplot", "keras", "ipykernel.kernelapp")
 _PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER = 1, 36
 
 
-def preload() -> None:
-    """Imports what every lesson's kernel imports, so the forks find it already loaded."""
+def preload(quiet_path: str) -> None:
+    """Imports what every lesson's kernel imports, so the forks find it already loaded: TensorFlow first, with
+    ``import_tensorflow_quietly`` from ``quiet_path`` (:mod:`autograder.quiet`, loaded by path), so the factory's
+    log keeps only what went wrong."""
     import importlib
 
+    runpy.run_path(quiet_path)["import_tensorflow_quietly"]()
     import matplotlib
 
     matplotlib.use("Agg")
@@ -89,13 +92,13 @@ def become_kernel(request: dict, restrict_filesystem, factory: int) -> None:
     runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
 
 
-def serve(sandbox_path: str) -> None:
+def serve(sandbox_path: str, quiet_path: str) -> None:
     """Preloads, then forks one kernel per request on standard input until the grader closes it."""
     libc = ctypes.CDLL(None)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # the factory dies with its grader
     libc.prctl(_PR_SET_CHILD_SUBREAPER, 1)  # orphans of the kernels become this process's children
     restrict_filesystem = runpy.run_path(sandbox_path)["restrict_filesystem"]
-    preload()
+    preload(quiet_path)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels and their orphans are reaped without a wait()
     requests, answers, factory = sys.stdin.buffer, sys.stdout, os.getpid()
     print("ready", os.getpid(), file=answers, flush=True)
@@ -120,4 +123,4 @@ def serve(sandbox_path: str) -> None:
 
 if __name__ == "__main__":
     del sys.path[0]  # this file's folder: the kernels import the course packages from their own copy
-    serve(sys.argv[1])
+    serve(sys.argv[1], sys.argv[2])

@@ -17,12 +17,12 @@ This module imports neither TensorFlow nor Keras, so a set-up cell can import it
 
 from __future__ import annotations
 
-import os
 import sys
 import warnings
 
 from autograder.exercises import EXERCISES, run_check
 from autograder.hints import first_hint
+from autograder.quiet import import_tensorflow_quietly  # noqa: F401 - the lessons' set-up cells import it from here
 from autograder.results import CheckResult, Outcome
 from autograder.spec import SPEC, Spec
 
@@ -52,36 +52,6 @@ class CheckFailed(AssertionError):
         """What IPython shows instead of a traceback: the grader's frames would only distract, and the
         message is printed just above."""
         return [f"{RED}CheckFailed{RESET}: {self.result.check_id} did not pass yet (what it found is printed above)."]
-
-
-def import_tensorflow_quietly() -> None:
-    """Imports TensorFlow without the log lines it writes about the machine while it starts.
-
-    TensorFlow's C++ code writes them straight to the process's standard error, which Jupyter shows in the
-    notebook: "All log messages before absl::InitializeLog() is called are written to STDERR", the oneDNN
-    notice and "Could not find cuda drivers on your machine". They are written before TensorFlow reads its
-    log settings, so no environment variable stops them (and ``TF_ENABLE_ONEDNN_OPTS=0``, which stops the
-    oneDNN one, also changes the arithmetic); they are sent to ``os.devnull`` while TensorFlow is imported.
-    ``TF_CPP_MIN_LOG_LEVEL=3`` (unless already set) keeps the later ones out, such as the CPU-feature notice
-    and "failed call to cuInit". Python errors are raised as usual. Does nothing once TensorFlow is imported.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if "tensorflow" in sys.modules:
-        return
-    try:
-        quiet = os.open(os.devnull, os.O_WRONLY)
-    except OSError:  # no devnull to write to: import it as it is
-        import tensorflow  # noqa: F401
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        os.dup2(quiet, 2)
-        import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(quiet)
 
 
 def format_result(result: CheckResult, *, with_hint: bool = False, colour: bool = True) -> str:

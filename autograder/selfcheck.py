@@ -17,6 +17,7 @@ import pytest
 
 from autograder.grade_notebook import NotebookGrade, grade_notebook
 from autograder.notebook import format_result
+from autograder.quiet import import_tensorflow_quietly
 from autograder.spec import SPEC
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +35,7 @@ def graded(lesson: str) -> NotebookGrade:
     path = lessons_folder() / f"{lesson}.ipynb"
     if not path.exists():
         pytest.fail(f"{path} doesn't exist; set {LESSONS_ENV_VAR} to the folder holding your lesson notebooks.", pytrace=False)
+    import_tensorflow_quietly()  # else TensorFlow's start-up lines would show as a failing test's captured stderr
     return grade_notebook(path)
 
 
