@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from autograder.grade_class import GradingOptions, grade_submission, use_threads
+from autograder.grade_class import GradingOptions, grade_submission, start_worker
 from autograder.kernel_library import data_source
 from autograder.spec import SPEC, Spec
 from autograder.submissions import Submission
@@ -63,7 +63,7 @@ def ship(submission: Submission, options: GradingOptions, spec: Spec = SPEC) -> 
 
 def grade_shipment(shipment: Shipment, options: GradingOptions, spec: Spec = SPEC) -> tuple[dict, list[tuple[str, str]]]:
     """Grades one student on a worker, from the shipment alone; returns (record, pictures)."""
-    use_threads(options.kernel_threads)
+    start_worker(options.kernel_threads)  # a worker's first student: its threads, and TensorFlow imported quietly
     if shipment.mnist_path:
         os.environ["MNIST_PATH"] = shipment.mnist_path
     with tempfile.TemporaryDirectory(prefix="mnist-grade-task-") as folder:

@@ -232,11 +232,11 @@ def grade_upload(root: Path = DEFAULT_ROOT) -> dict:
     """Grades ``root/submission`` and writes ``root/results/results.json``; returns what it wrote."""
     start = time.monotonic()
     try:
-        from autograder.grade_class import GradingOptions, grade_student, use_threads
+        from autograder.grade_class import GradingOptions, grade_student, start_worker
         from autograder.submissions import collect_student
 
         options = GradingOptions()
-        use_threads(options.kernel_threads)
+        start_worker(options.kernel_threads)  # its TensorFlow threads, and TensorFlow imported without its log lines
         _use_bundled_data(root)
         with tempfile.TemporaryDirectory(prefix="gradescope-") as scratch:
             notebooks = unpack_upload(root / "submission", Path(scratch) / "upload")
