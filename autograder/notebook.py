@@ -54,6 +54,25 @@ class CheckFailed(AssertionError):
         return [f"{RED}CheckFailed{RESET}: {self.result.check_id} did not pass yet (what it found is printed above)."]
 
 
+def show_course_notices_plainly() -> None:
+    """Shows the course's own notices (the synthetic-digits one) as one plain line that starts with "Note:".
+
+    Python would show them as a warning: in a red box, with the kernel's temporary file name and the line of code
+    that loaded the data. Other warnings are shown as before.
+    """
+    from digits.errors import SyntheticDigitsWarning
+
+    shown_before = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, SyntheticDigitsWarning):
+            print(f"Note: {message}")
+        else:
+            shown_before(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
 def format_result(result: CheckResult, *, with_hint: bool = False, colour: bool = True) -> str:
     """The line(s) a student sees for a result."""
     code, label = STYLE[result.outcome]
@@ -195,3 +214,6 @@ class require:  # noqa: N801 - used like a function: `with require("flatten"):`
             traceback = traceback.tb_next
         check_id = next((c for c in self.check_ids if c in raised_in), self.check_ids[0])
         raise self.unfinished(check_id, "which still raises NotImplementedError") from None
+
+
+show_course_notices_plainly()  # the lessons' set-up cells import this module before they load the data

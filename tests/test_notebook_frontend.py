@@ -222,3 +222,20 @@ def test_untouched_lesson_shows_finish_the_exercise_not_tracebacks(tmp_path):
     for grade_id, number in (("explore", 1), ("show_digit", 1), ("plot_counts", 2)):
         shown = "\n".join(errors[grade_id].traceback)
         assert f"Finish exercise {number} above first" in shown and len(errors[grade_id].traceback) == 1, shown
+
+
+def test_synthetic_digits_notice_is_one_plain_line_and_other_warnings_are_untouched(capsys):
+    """In a lesson, is the synthetic-digits notice one 'Note:' line on stdout (no red box with a temporary file
+    name), while any other warning still shows as a warning?"""
+    import warnings
+
+    from autograder.notebook import show_course_notices_plainly
+    from digits.errors import SyntheticDigitsWarning
+
+    with warnings.catch_warnings(record=True) as still_warnings:
+        warnings.simplefilter("always")
+        show_course_notices_plainly()
+        warnings.warn("Using synthetic digits rendered from fonts", SyntheticDigitsWarning)
+        warnings.warn("something else", UserWarning)
+    assert capsys.readouterr().out == "Note: Using synthetic digits rendered from fonts\n"
+    assert [(w.category, str(w.message)) for w in still_warnings] == [(UserWarning, "something else")]
