@@ -118,8 +118,13 @@ def test_a_check_cell_that_never_ran_still_says_why(tmp_path, synthetic_digits):
 
 def test_a_check_stopped_while_running_the_answer_says_it_started(tmp_path, synthetic_digits):
     """Known wrong: flatten ends the kernel when the check calls it. Is flatten's check said to have started and not
-    finished (not "never ran"), while take_subset's, after it, never ran?"""
-    path = submission(tmp_path, "02_reshape", {"flatten": "import os\n\n\ndef flatten(images):\n    os._exit(1)\n"})
+    finished (not "never ran"), while take_subset's, after it, never ran?
+
+    flatten waits a second before it ends the kernel: the grader learns that a cell began from the kernel's
+    execute_input message, which a kernel that dies at once may not have sent yet (its check then says "never ran").
+    """
+    path = submission(tmp_path, "02_reshape",
+                      {"flatten": "import os\nimport time\n\n\ndef flatten(images):\n    time.sleep(1)\n    os._exit(1)\n"})
     grade = grade_notebook(path, release=LESSONS / "02_reshape.ipynb")
     assert outcomes(grade) == {"flatten": Outcome.ERROR, "take_subset": Outcome.ERROR}
     assert grade.results[0].message == ("The check started but never finished (its cell calls your flatten(images)): "
