@@ -22,24 +22,24 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 >/dev/null
 	touch $@
 
-# Bubblewrap isolates graded kernels (README: 'What a submission can and cannot do'). Installed with apt-get when
-# missing and this is root on Debian or Ubuntu; elsewhere the grader runs without it and says what that leaves open.
-sandbox-tools:
-	@command -v bwrap >/dev/null || { \
+# $(call apt_tool,COMMAND,PACKAGE,WHY,OTHERWISE): installs Debian's PACKAGE with apt-get when COMMAND is missing and
+# this is root with apt-get; elsewhere says what goes without it.
+apt_tool = command -v $(1) >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing bubblewrap (Debian's package) to isolate graded kernels"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
-	  else echo "bubblewrap is not installed: graded kernels run without it (see mnist-grade --help)"; fi; }
+	    echo "Installing $(2) (Debian's package) $(3)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
+	  else echo "$(2) is not installed: $(4)"; fi; }
+
+# Bubblewrap isolates graded kernels (README: 'What a submission can and cannot do'); without it the grader runs
+# unisolated and says what that leaves open.
+sandbox-tools:
+	@$(call apt_tool,bwrap,bubblewrap,to isolate graded kernels,graded kernels run without it (see mnist-grade --help))
 
 # Debian's Chromium, which tests/test_browser.py drives through JupyterLab with Playwright (never Playwright's own
-# browser download). Installed with apt-get when missing and this is root with apt-get; elsewhere that test skips.
+# browser download); without it that test skips.
 .PHONY: browser-tools
 browser-tools:
-	@command -v chromium >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing chromium (Debian's package) for the browser test"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium is not installed: the browser test (tests/test_browser.py) will skip"; fi; }
+	@$(call apt_tool,chromium,chromium,for the browser test,the browser test (tests/test_browser.py) will skip)
 
 run: $(BIN)/.installed sandbox-tools
 	$(BIN)/python -m autograder.course

@@ -160,6 +160,17 @@ def build_bundle(destination: Path = DEFAULT_BUNDLE, *, mnist_path: str | None =
     return destination
 
 
+def unpack_bundle(bundle: Path, root: Path) -> Path:
+    """Lays out ``root`` as Gradescope does: the bundle unzipped into ``source/`` (its scripts executable) and an
+    empty ``submission/``; returns ``root``. For the tests and the benchmark, which run the bundle outside Gradescope."""
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(root / "source")
+        for info in archive.infolist():
+            os.chmod(root / "source" / info.filename, info.external_attr >> 16 & 0o777)
+    (root / "submission").mkdir()
+    return root
+
+
 def unpack_upload(submission: Path, into: Path) -> Path:
     """Copies the notebooks of an upload into ``into``, unpacking any zip among them; returns ``into``.
 

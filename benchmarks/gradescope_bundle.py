@@ -19,13 +19,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from grading_speed import TreeSampler  # noqa: E402 - the benchmarks folder is not a package
 
-from autograder.gradescope import build_bundle  # noqa: E402
+from autograder.gradescope import build_bundle, unpack_bundle  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "submissions"
 
@@ -52,12 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="gradescope-bench-") as scratch:
         root = Path(scratch)
-        bundle = build_bundle(root / "bundle.zip", mnist_path="synthetic")
-        with zipfile.ZipFile(bundle) as archive:
-            archive.extractall(root / "source")
-            for info in archive.infolist():
-                os.chmod(root / "source" / info.filename, info.external_attr >> 16 & 0o777)
-        (root / "submission").mkdir()
+        unpack_bundle(build_bundle(root / "bundle.zip", mnist_path="synthetic"), root)
         for notebook in (EXAMPLES / arguments.student / "mnist").glob("*.ipynb"):
             shutil.copy(notebook, root / "submission")
         walls, peaks = [], []

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from autograder.cli import main as mnist_grade
-from autograder.gradescope import MAX_UNZIPPED_BYTES, build_bundle, results_json, unpack_upload
+from autograder.gradescope import MAX_UNZIPPED_BYTES, build_bundle, results_json, unpack_bundle, unpack_upload
 from autograder.reports import student_record
 from autograder.spec import SPEC
 from conftest import PROJECT_ROOT
@@ -31,16 +31,6 @@ EXAMPLES = PROJECT_ROOT / "examples" / "submissions"
 def bundle(tmp_path_factory) -> Path:
     """The bundle, built once, with the synthetic digits as its data."""
     return build_bundle(tmp_path_factory.mktemp("dist") / "gradescope-autograder.zip", mnist_path="synthetic")
-
-
-def autograder_root(bundle: Path, folder: Path) -> Path:
-    """A fresh /autograder: the bundle unzipped into source/ (permissions kept) and an empty submission/."""
-    with zipfile.ZipFile(bundle) as archive:
-        archive.extractall(folder / "source")
-        for info in archive.infolist():
-            os.chmod(folder / "source" / info.filename, info.external_attr >> 16 & 0o777)
-    (folder / "submission").mkdir()
-    return folder
 
 
 def run_autograder(root: Path, **environment: str) -> dict:
@@ -149,7 +139,7 @@ def test_results_list_every_check_of_a_lesson_not_handed_in():
 
 def test_grader_that_fails_still_writes_valid_results(bundle, tmp_path):
     """When the grader itself fails (here: a damaged bundle), is results.json valid, 0, and not blamed on the student?"""
-    root = autograder_root(bundle, tmp_path)
+    root = unpack_bundle(bundle, tmp_path)
     (root / "source" / "gradescope.json").write_text("{damaged")
     results = run_autograder(root)
     assert results["score"] == 0 and len(results["tests"]) == 1
@@ -159,7 +149,7 @@ def test_grader_that_fails_still_writes_valid_results(bundle, tmp_path):
 
 def test_grader_that_cannot_start_still_writes_valid_results(bundle, tmp_path):
     """When Python itself can't start, does run_autograder still leave a valid results.json that says so?"""
-    root = autograder_root(bundle, tmp_path)
+    root = unpack_bundle(bundle, tmp_path)
     results = run_autograder(root, AUTOGRADER_PYTHON=str(tmp_path / "no-python"))
     assert results["score"] == 0
     assert results["output"].startswith("The autograder could not start (exit status 127).")
@@ -169,7 +159,7 @@ def test_grader_that_cannot_start_still_writes_valid_results(bundle, tmp_path):
 def test_bundle_grades_an_upload_as_mnist_grade_does(bundle, tmp_path):
     """Graded through the bundle (uploaded as a zip with a folder inside), does an example student get exactly the
     points per check that mnist-grade gives the same notebooks?"""
-    root = autograder_root(bundle, tmp_path / "autograder")
+    root = unpack_bundle(bundle, tmp_path / "autograder")
     student = EXAMPLES / "fails_units_25" / "mnist"
     with zipfile.ZipFile(root / "submission" / "my-work.zip", "w") as archive:
         for notebook in sorted(student.glob("*.ipynb")):
@@ -193,7 +183,7 @@ def test_bundle_grades_an_upload_as_mnist_grade_does(bundle, tmp_path):
 @pytest.mark.slow
 def test_bundle_grades_an_upload_of_one_lesson(bundle, tmp_path):
     """Does an upload of only 03_build.ipynb earn its points, with every other lesson's checks listed at 0?"""
-    root = autograder_root(bundle, tmp_path)
+    root = unpack_bundle(bundle, tmp_path)
     shutil.copy(EXAMPLES / "passes_all" / "mnist" / "03_build.ipynb", root / "submission")
     results = run_autograder(root)
     scores = {test["name"]: test["score"] for test in results["tests"]}
