@@ -42,7 +42,7 @@ browser-tools:
 	@$(call apt_tool,chromium,chromium,for the browser test,the browser test (tests/test_browser.py) will skip)
 
 run: $(BIN)/.installed sandbox-tools
-	$(BIN)/python -m autograder.course
+	$(BIN)/python -m autograder.batch.run_course
 
 test: $(BIN)/.installed sandbox-tools browser-tools
 	$(BIN)/python -m pytest
@@ -60,7 +60,7 @@ grade: $(BIN)/.installed sandbox-tools   ## instructors: make grade SUBMITTED=pa
 	$(BIN)/mnist-grade $(SUBMITTED) --jobs $(or $(JOBS),2)
 
 gradescope: $(BIN)/.installed   ## instructors: dist/gradescope-autograder.zip (with MNIST_PATH's data when set)
-	$(BIN)/python -m autograder.gradescope build
+	$(BIN)/python -m autograder.batch.gradescope build
 
 lessons: $(BIN)/.installed
 	$(BIN)/nbgrader generate_assignment mnist --no-db --force

@@ -1,7 +1,7 @@
-"""``python -m autograder``: grade a class (see :mod:`autograder.cli`)."""
+"""``python -m autograder``: grade a class (see :mod:`autograder.batch.cli`)."""
 
 import sys
 
-from autograder.cli import main
+from autograder.batch.cli import main
 
 sys.exit(main())

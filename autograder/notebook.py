@@ -21,7 +21,7 @@ import sys
 import warnings
 
 from autograder.exercises import EXERCISES, run_check
-from autograder.hints import first_hint
+from autograder.exercises import first_hint
 from autograder.quiet import import_tensorflow_quietly  # noqa: F401 - the lessons' set-up cells import it from here
 from autograder.results import CheckResult, Outcome
 from autograder.spec import SPEC, Spec
@@ -113,7 +113,7 @@ def check(check_id: str, *answers, show_hint: bool = False, spec: Spec = SPEC) -
 def hint(check_id: str, spec: Spec = SPEC) -> None:
     """Prints what to try for an exercise, whether or not you have checked it yet.
 
-    First the idea (:func:`autograder.hints.first_hint`, with the spec's numbers); then, when the exercise's last
+    First the idea (:func:`autograder.exercises.first_hint`, with the spec's numbers); then, when the exercise's last
     check in this notebook did not pass, that check's own hint about what it found.
 
     Args:

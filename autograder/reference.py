@@ -53,7 +53,7 @@ def training_start(spec: Spec = SPEC):
     """The network the ``train`` check trains: the reference network, seeded, compiled the reference way.
 
     (While a lesson is graded, the kernel's copy of this module compiles it from saved settings instead:
-    see :mod:`autograder.kernel_library`.)
+    see :mod:`autograder.kernel.course_copy`.)
     """
     import keras
 

@@ -15,18 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grade_notebook import NotebookGrade, grade_notebook
+from autograder.lesson.grade import NotebookGrade, grade_notebook
 from autograder.notebook import format_result
 from autograder.quiet import import_tensorflow_quietly
-from autograder.spec import SPEC
+from autograder.spec import RELEASED_LESSONS, SPEC
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LESSONS_ENV_VAR = "MNIST_LESSONS"
 
 
 def lessons_folder() -> Path:
     """The notebooks to check: ``$MNIST_LESSONS``, else the course's lessons/mnist."""
-    return Path(os.environ.get(LESSONS_ENV_VAR) or PROJECT_ROOT / "lessons" / "mnist")
+    return Path(os.environ.get(LESSONS_ENV_VAR) or RELEASED_LESSONS)
 
 
 @functools.cache

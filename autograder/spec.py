@@ -18,6 +18,10 @@ from functools import cached_property
 from pathlib import Path
 
 DEFAULT_SPEC_PATH = Path(__file__).with_name("spec.toml")
+# The course's folders: solutions/<assignment> (nbgrader's source), lessons/<assignment> (the released lessons)
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENT = "mnist"
+RELEASED_LESSONS = PROJECT_ROOT / "lessons" / ASSIGNMENT
 SPEC_ENV_VAR = "MNIST_COURSE_SPEC"
 
 

@@ -618,7 +618,7 @@ def measure_floor(solutions: Path, work: Path) -> tuple[list[NotebookFloor], Cpu
     Returns:
         One record per solution notebook, in order, and the CPU use while they ran.
     """
-    from autograder.grade_class import GradingOptions, kernel_environment
+    from autograder.batch.grade_class import GradingOptions, kernel_environment
 
     base_env = kernel_environment(GradingOptions())
     sampler = TreeSampler(os.getpid(), per_child_workers=False)  # this process and its kernels

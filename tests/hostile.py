@@ -39,7 +39,7 @@ TARGETS = (
     "other_submission",  # another student's submitted 03_build.ipynb (right answers)
     "keras_config",      # the grading user's real ~/.keras/keras.json
     "lesson_file",       # the repository's released lessons/mnist/02_reshape.ipynb
-    "course_module",     # the repository's autograder/checks/data.py, which the grader imports
+    "course_module",     # the repository's autograder/exercises/data.py, which the grader imports
     "project_root",      # the repository (where solutions/ and autograder/ are)
     "marker",            # a name (15 characters at most) given to the processes a fork bomb starts
     "canary",            # a file outside the kernel's folder that an escaped process would write
@@ -269,10 +269,11 @@ get_ipython().input_transformers_post.append(fake_checks)
 '''
 PATCH_CHECKS = '''import dataclasses
 
-import autograder.checks.data
+import autograder.exercises.data
 import autograder.exercises
+import autograder.exercises.registry
 import autograder.notebook
-import autograder.recorder
+import autograder.kernel.recorder
 from autograder.results import CheckResult, Outcome
 
 
@@ -280,24 +281,24 @@ def always_passes(*args, **kwargs):
     return CheckResult("flatten", Outcome.PASSED, 2, 2, "flatten: passed")
 
 
-autograder.checks.data.check_flatten = always_passes
-autograder.exercises.check_flatten = always_passes
-autograder.exercises.judge = lambda check_id, observation, **kwargs: always_passes()
-autograder.exercises.run_check = lambda check_id, *answers, **kwargs: always_passes()
+autograder.exercises.data.check_flatten = always_passes
+autograder.exercises.judge = autograder.exercises.registry.judge = lambda check_id, observation, **kwargs: always_passes()
+autograder.exercises.run_check = autograder.exercises.registry.run_check = lambda check_id, *answers, **kwargs: always_passes()
 autograder.exercises.EXERCISES["flatten"] = dataclasses.replace(autograder.exercises.EXERCISES["flatten"], check=always_passes)
 autograder.notebook.check = lambda check_id, *answers, **kwargs: print(f"{check_id}: passed")
 autograder.notebook.run_check = autograder.exercises.run_check
 check = autograder.notebook.check
 '''
 PATCH_PROBES = '''import numpy
-import autograder.probes
+import autograder.exercises.probes
 
 # The check's own test images, all black: an unscaled flatten can't go over 1 on them.
-autograder.probes.flatten_images = lambda spec=None: numpy.zeros((5, 28, 28), dtype=numpy.uint8)
+autograder.exercises.probes.flatten_images = lambda spec=None: numpy.zeros((5, 28, 28), dtype=numpy.uint8)
 '''
 PATCH_RECORDER = '''import numpy
 import autograder.exercises
-import autograder.recorder
+import autograder.exercises.registry
+import autograder.kernel.recorder
 
 _observe = autograder.exercises.observe
 
@@ -309,8 +310,8 @@ def observe(check_id, *answers, **kwargs):
     return _observe(check_id, *answers, **kwargs)
 
 
-autograder.recorder.observe = observe
-autograder.exercises.observe = observe
+autograder.kernel.recorder.observe = observe
+autograder.exercises.observe = autograder.exercises.registry.observe = observe
 '''
 PATCH_NUMPY_TESTING = '''import builtins
 
@@ -389,17 +390,18 @@ Path("gradebook.csv").write_text("student,02_reshape\\nme,3\\n")
 FORGE_OBSERVATION_AFTER_CHECK = '''from pathlib import Path
 
 import numpy
-from autograder.serialize import save_observation
+from autograder.kernel.serialize import save_observation
 
 # flatten's check has run by now: replace what it recorded with black images and their (right) rows.
 save_observation({"images": numpy.zeros((5, 28, 28), "uint8"), "flat": numpy.zeros((5, 784), "float32")},
                  Path("../observations/flatten"))
 '''
 FORGE_OBSERVATION_THEN_DIE = '''import os
+import time
 from pathlib import Path
 
 import numpy
-from autograder.serialize import save_observation
+from autograder.kernel.serialize import save_observation
 
 # What flatten's check should find, ready before it runs; then the check never gets to write its own.
 save_observation({"images": numpy.zeros((5, 28, 28), "uint8"), "flat": numpy.zeros((5, 784), "float32")},
@@ -407,6 +409,7 @@ save_observation({"images": numpy.zeros((5, 28, 28), "uint8"), "flat": numpy.zer
 
 
 def flatten(images):
+    time.sleep(1)  # long enough for the kernel to say its cell began (an instant exit can beat that message)
     os._exit(0)
 '''
 FLATTEN_TWICE = after(FLATTEN, FLATTEN_UNSCALED)  # the later definition is the one the check sees

@@ -17,14 +17,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.grade_class import grade_class
-from autograder.grade_notebook import grade_notebook
-from autograder.instrument import grade_id
-from autograder.load import UnreadableSubmission, read_lesson
-from autograder.reports import student_record, write_student_outputs
+from autograder.batch.grade_class import grade_class
+from autograder.lesson.grade import grade_notebook
+from autograder.lesson.instrument import grade_id
+from autograder.lesson.read import UnreadableSubmission, read_lesson
+from autograder.batch.reports import student_record, write_student_outputs
 from autograder.results import CheckResult, Outcome
 from autograder.spec import SPEC
-from autograder.submissions import safe_key
+from autograder.batch.submissions import safe_key
 from conftest import LESSONS, PROJECT_ROOT
 
 BROKEN = Path(__file__).parent / "fixtures" / "broken"

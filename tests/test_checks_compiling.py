@@ -4,8 +4,8 @@ import keras
 import pytest
 
 from autograder import reference
-from autograder.checks.compiling import check_compile_model, loss_settings, metric_names, snake_case
-from autograder.describe import describe_compile
+from autograder.exercises.compiling import check_compile_model, loss_settings, metric_names, snake_case
+from autograder.exercises.describe import describe_compile
 from autograder.exercises import run_check
 from autograder.results import Outcome
 from conftest import assert_scored

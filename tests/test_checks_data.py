@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from autograder import probes, reference
-from autograder.checks.data import check_class_counts, check_flatten, check_load_data, check_take_subset
+from autograder import reference
+from autograder.exercises import probes
+from autograder.exercises.data import check_class_counts, check_flatten, check_load_data, check_take_subset
 from autograder.exercises import run_check
 from autograder.results import Outcome
 from autograder.spec import SPEC

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from autograder import reference
-from autograder.checks.model import check_build_model
-from autograder.describe import describe_compile, describe_independence, describe_model
+from autograder.exercises.model import check_build_model
+from autograder.exercises.describe import describe_compile, describe_independence, describe_model
 from autograder.exercises import run_check
 from autograder.results import Outcome
 from autograder.spec import SPEC

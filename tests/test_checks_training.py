@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from autograder import reference
-from autograder.checks.training import HISTORY_TOLERANCE, check_train, history_tolerance
-from autograder.describe import describe_history
-from autograder.exercises import measure_val_accuracy, observe, run_check, validation_rows
+from autograder.exercises.training import HISTORY_TOLERANCE, check_train, history_tolerance
+from autograder.exercises.describe import describe_history
+from autograder.exercises import observe, run_check
+from autograder.exercises.training import measure_val_accuracy, validation_rows
 from autograder.results import Outcome
 from autograder.spec import SPEC
 from conftest import assert_scored

@@ -15,11 +15,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from autograder.cli import main as mnist_grade
-from autograder.cluster import connect
-from autograder.grade_class import grade_class
-from autograder.isolation import bubblewrap
-from autograder.sandbox import landlock_abi
+from autograder.batch.cli import main as mnist_grade
+from autograder.batch.cluster import connect
+from autograder.batch.grade_class import grade_class
+from autograder.kernel.isolation import bubblewrap
+from autograder.kernel.sandbox import landlock_abi
 from conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow

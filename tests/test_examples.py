@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import grade_class as class_grader
-from autograder.grade_class import GradingOptions, grade_class, kernel_environment
-from autograder.grade_notebook import NotebookGrade, grade_notebook
+from autograder.batch import grade_class as class_grader
+from autograder.batch.grade_class import GradingOptions, grade_class, kernel_environment
+from autograder.lesson.grade import NotebookGrade, grade_notebook
 from autograder.results import CheckResult, Outcome
 from autograder.spec import SPEC
 from conftest import LESSON_NAMES, LESSONS, PROJECT_ROOT
@@ -48,7 +48,7 @@ STUDENTS = sorted(EXPECTED)
 def grade_student(student: str) -> tuple[NotebookGrade, ...]:
     """Grades one example student's five notebooks on the synthetic digits, once per session.
 
-    The kernels get the class grader's environment (:func:`autograder.grade_class.kernel_environment`),
+    The kernels get the class grader's environment (:func:`autograder.batch.grade_class.kernel_environment`),
     so these grades are the ones ``mnist-grade`` gives, down to the last digit of a trained accuracy.
 
     Args:

@@ -11,7 +11,7 @@ import pytest  # noqa: E402
 from autograder import reference  # noqa: E402
 from autograder.exercises import EXERCISES, grader_inputs, judge, observe, run_check  # noqa: E402
 from autograder.results import CheckResult, Outcome  # noqa: E402
-from autograder.serialize import load_observation, save_observation  # noqa: E402
+from autograder.kernel.serialize import load_observation, save_observation  # noqa: E402
 from autograder.spec import DEFAULT_SPEC_PATH, SPEC, load_spec  # noqa: E402
 
 

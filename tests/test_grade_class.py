@@ -11,7 +11,7 @@ import sys
 import nbformat
 import pytest
 
-from autograder.cli import main
+from autograder.batch.cli import main
 from conftest import PROJECT_ROOT
 
 EXAMPLES = PROJECT_ROOT / "examples" / "submissions"
@@ -108,7 +108,7 @@ def test_notebooks_the_grader_fails_on_say_so_and_are_retried_next_run(tmp_path,
     """A grader failure (here: the instructor's released 02_reshape is corrupt, which every lesson's reading
     consults) fails those lessons with a message that is not the student's fault, tells the instructor, lets the
     run finish, and leaves the student not up to date, so the next run grades them again."""
-    from autograder.grade_class import GradingOptions, grade_class
+    from autograder.batch.grade_class import GradingOptions, grade_class
 
     release = tmp_path / "release"
     shutil.copytree(PROJECT_ROOT / "lessons" / "mnist", release)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from autograder.grade_notebook import grade_notebook
-from autograder.instrument import grade_id
+from autograder.lesson.grade import grade_notebook
+from autograder.lesson.instrument import grade_id
 from autograder.results import Outcome
 from conftest import LESSONS, SOLUTIONS
 
@@ -59,7 +59,7 @@ def test_the_kernel_sees_no_grader_secrets_and_a_temporary_home(tmp_path, synthe
     """Does a student's kernel start without the grader's other variables and with a throwaway HOME?"""
     from pathlib import Path
 
-    from autograder.grade_class import GradingOptions, kernel_environment
+    from autograder.batch.grade_class import GradingOptions, kernel_environment
 
     monkeypatch.setenv("GRADER_SECRET_TOKEN", "do-not-leak")
     probe = (
@@ -75,7 +75,7 @@ def test_the_kernel_sees_no_grader_secrets_and_a_temporary_home(tmp_path, synthe
 
 def test_grading_twice_gives_identical_results(synthetic_digits):
     """Does grading the training lesson twice give exactly the same results, accuracy figures included?"""
-    from autograder.grade_class import GradingOptions, kernel_environment
+    from autograder.batch.grade_class import GradingOptions, kernel_environment
 
     example = LESSONS.parent.parent / "examples" / "submissions" / "fails_learning_rate" / "mnist" / "04_train.ipynb"
     env = kernel_environment(GradingOptions())

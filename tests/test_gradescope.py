@@ -17,9 +17,9 @@ import jsonschema
 import numpy as np
 import pytest
 
-from autograder.cli import main as mnist_grade
-from autograder.gradescope import MAX_UNZIPPED_BYTES, build_bundle, results_json, unpack_bundle, unpack_upload
-from autograder.reports import student_record
+from autograder.batch.cli import main as mnist_grade
+from autograder.batch.gradescope import MAX_UNZIPPED_BYTES, build_bundle, results_json, unpack_bundle, unpack_upload
+from autograder.batch.reports import student_record
 from autograder.spec import SPEC
 from conftest import PROJECT_ROOT
 

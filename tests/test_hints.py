@@ -8,9 +8,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder.exercises import EXERCISES
-from autograder.hints import FIRST_HINTS, first_hint
-from autograder.instrument import check_call, is_test_cell
+from autograder.exercises import EXERCISES, first_hint
+from autograder.lesson.instrument import check_call, is_test_cell
 from autograder.notebook import CheckFailed, check, hint
 from autograder.spec import DEFAULT_SPEC_PATH, SPEC, load_spec
 from conftest import LESSON_NAMES, LESSONS, SOLUTIONS
@@ -30,13 +29,13 @@ def solution_lines() -> set[str]:
 
 def test_every_exercise_has_a_first_hint():
     """Does every exercise in the spec have a first hint, and no hint an exercise that doesn't exist?"""
-    assert set(FIRST_HINTS) == set(EXERCISES) == set(SPEC.points)
+    assert set(EXERCISES) == set(SPEC.points) and all(callable(exercise.hint) for exercise in EXERCISES.values())
 
 
 def test_first_hints_hold_no_solution_code():
     """Is no line of any reference answer part of a first hint?"""
     answers = solution_lines()
-    leaked = [(check_id, line) for check_id in FIRST_HINTS for line in answers if line in first_hint(check_id)]
+    leaked = [(check_id, line) for check_id in EXERCISES for line in answers if line in first_hint(check_id)]
     assert leaked == []
 
 
@@ -51,7 +50,7 @@ def test_first_hints_take_their_numbers_from_the_spec(tmp_path):
     path = tmp_path / "spec.toml"
     path.write_text(text)
     spec = load_spec(path)
-    hints = {check_id: first_hint(check_id, spec) for check_id in FIRST_HINTS}
+    hints = {check_id: first_hint(check_id, spec) for check_id in EXERCISES}
     assert "20x20" in hints["flatten"] and "400 pixels" in hints["flatten"]
     assert "1500" in hints["take_subset"]
     assert "400 pixels" in hints["build_model"] and "(400,)" in hints["predict_digit"]

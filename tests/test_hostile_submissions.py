@@ -36,9 +36,9 @@ import psutil
 import pytest
 
 import hostile
-from autograder.grade_class import GradingOptions, kernel_environment
-from autograder.grade_notebook import grade_notebook
-from autograder.isolation import bubblewrap
+from autograder.batch.grade_class import GradingOptions, kernel_environment
+from autograder.lesson.grade import grade_notebook
+from autograder.kernel.isolation import bubblewrap
 from autograder.limits import Limits
 from autograder.results import Outcome
 from autograder.spec import SPEC
@@ -56,7 +56,7 @@ WATCHED_TREES = (PROJECT_ROOT / "lessons", PROJECT_ROOT / "solutions", PROJECT_R
 
 def _landlock_abi() -> int:
     try:
-        from autograder.sandbox import landlock_abi
+        from autograder.kernel.sandbox import landlock_abi
     except ImportError:
         return 0
     return landlock_abi()

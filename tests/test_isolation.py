@@ -9,8 +9,8 @@ import textwrap
 
 import pytest
 
-from autograder import isolation
-from autograder.isolation import bubblewrap, describe_isolation, isolated, isolation_status
+from autograder.kernel import isolation
+from autograder.kernel.isolation import bubblewrap, describe_isolation, isolated, isolation_status
 from conftest import PROJECT_ROOT
 
 NEEDS_BUBBLEWRAP = pytest.mark.skipif(

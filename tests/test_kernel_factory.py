@@ -15,14 +15,14 @@ import nbformat
 import psutil
 import pytest
 
-from autograder import kernel_factory
-from autograder.execute import execute
-from autograder.grade_class import GradingOptions, kernel_environment
-from autograder.isolation import bubblewrap
-from autograder.kernel_factory import PROVISIONER_NAME, factory_for
+from autograder.kernel import factory as kernel_factory
+from autograder.lesson.execute import execute
+from autograder.batch.grade_class import GradingOptions, kernel_environment
+from autograder.kernel.isolation import bubblewrap
+from autograder.kernel.factory import PROVISIONER_NAME, factory_for
 from autograder.limits import Limits
 
-FORKED = {"kernel_argv": [sys.executable, "-m", "autograder.sandbox", "-f", "{connection_file}"],
+FORKED = {"kernel_argv": [sys.executable, "-m", "autograder.kernel.sandbox", "-f", "{connection_file}"],
           "provisioner": PROVISIONER_NAME}
 
 
@@ -67,8 +67,8 @@ def test_a_forked_kernel_is_interrupted_at_its_cell_limit_and_goes_on():
 
 def test_the_factory_dies_with_the_grader(tmp_path):
     grader = subprocess.Popen([sys.executable, "-c", (
-        "from autograder.kernel_factory import factory_for\n"
-        "from autograder.grade_class import GradingOptions, kernel_environment\n"
+        "from autograder.kernel.factory import factory_for\n"
+        "from autograder.batch.grade_class import GradingOptions, kernel_environment\n"
         "factory = factory_for(kernel_environment(GradingOptions()))\n"
         "print(factory.process.pid, flush=True)\n"
         "import time; time.sleep(600)\n")], stdout=subprocess.PIPE, text=True)
@@ -121,8 +121,8 @@ def test_a_grader_killed_with_sigkill_leaves_no_kernel_and_nothing_the_kernel_st
     """When the grader dies by SIGKILL while a kernel runs, are the kernel and its detached children gone too?"""
     grader = subprocess.Popen([sys.executable, "-c", (
         "import json, os, sys, tempfile, time\n"
-        "from autograder.kernel_factory import factory_for\n"
-        "from autograder.grade_class import GradingOptions, kernel_environment\n"
+        "from autograder.kernel.factory import factory_for\n"
+        "from autograder.batch.grade_class import GradingOptions, kernel_environment\n"
         "env = kernel_environment(GradingOptions())\n"
         "factory = factory_for(env)\n"
         "folder = tempfile.mkdtemp(dir=factory.workspace)\n"

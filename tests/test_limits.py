@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from autograder.cli import parse_arguments
-from autograder.execute import _disk_use, _Watchdog
+from autograder.batch.cli import parse_arguments
+from autograder.lesson.execute import _disk_use, _Watchdog
 from autograder.limits import Limits
 
 

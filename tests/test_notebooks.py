@@ -12,8 +12,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder.grade_notebook import grade_notebook
-from autograder.instrument import is_test_cell
+from autograder.lesson.grade import grade_notebook
+from autograder.lesson.instrument import is_test_cell
 from autograder.results import Outcome
 from conftest import LESSON_NAMES, LESSONS, SOLUTIONS
 from test_notebook_frontend import TENSORFLOW_LOG_LINE

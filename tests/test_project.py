@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.instrument import check_call, is_test_cell
+from autograder.lesson.instrument import check_call, is_test_cell
 from autograder.spec import SPEC
 from conftest import LESSON_NAMES, LESSONS, PROJECT_ROOT, SOLUTIONS
 

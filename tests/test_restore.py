@@ -7,8 +7,8 @@ import copy
 import nbformat
 import pytest
 
-from autograder.instrument import grade_id, is_test_cell
-from autograder.restore import restore_from_release
+from autograder.lesson.instrument import grade_id, is_test_cell
+from autograder.lesson.restore import restore_from_release
 from conftest import LESSONS
 
 RELEASE = LESSONS / "03_build.ipynb"

@@ -9,8 +9,8 @@ import textwrap
 
 import pytest
 
-from autograder.kernel_library import answers_hidden_from, reference_for, write_kernel_library
-from autograder.sandbox import kernel_rules, landlock_abi
+from autograder.kernel.course_copy import answers_hidden_from, reference_for, write_kernel_library
+from autograder.kernel.sandbox import kernel_rules, landlock_abi
 from autograder.spec import SPEC
 from conftest import PROJECT_ROOT
 
@@ -22,7 +22,7 @@ needs_landlock = pytest.mark.skipif(
 def run_sandboxed(rules: dict, code: str, **options) -> subprocess.CompletedProcess:
     """Runs ``code`` in a fresh Python that first restricts itself with ``rules``."""
     program = (f"import json, sys\nsys.path.insert(0, {str(PROJECT_ROOT)!r})\n"
-               "from autograder.sandbox import restrict_filesystem\n"
+               "from autograder.kernel.sandbox import restrict_filesystem\n"
                f"restrict_filesystem(**json.loads({json.dumps(rules)!r}))\n" + textwrap.dedent(code))
     return subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120, **options)
 

@@ -1,4 +1,4 @@
-"""Tests of autograder.serialize: observations leave the kernel as data, never as pickles."""
+"""Tests of autograder.kernel.serialize: observations leave the kernel as data, never as pickles."""
 
 import json
 import math
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from autograder import reference
-from autograder.describe import describe_model
-from autograder.serialize import Opaque, load_observation, round_trip, save_observation, type_name
+from autograder.exercises.describe import describe_model
+from autograder.kernel.serialize import Opaque, load_observation, round_trip, save_observation, type_name
 
 
 class Gadget:

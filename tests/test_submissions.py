@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from autograder.submissions import find_submissions, safe_key
+from autograder.batch.submissions import find_submissions, safe_key
 from conftest import LESSONS
 
 

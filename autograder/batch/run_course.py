@@ -1,6 +1,6 @@
 """The main job: rebuild the lessons, run every solution, then grade the example class.
 
-    python -m autograder.course        (or: make run)
+    python -m autograder.batch.run_course        (or: make run)
 
 1. ``nbgrader generate_assignment`` rebuilds lessons/ from solutions/;
 2. every solution notebook runs in a fresh kernel and is checked: a table per lesson;
@@ -19,15 +19,13 @@ import sys
 import time
 from pathlib import Path
 
-from autograder.cli import print_gradebook
-from autograder.grade_class import grade_class
-from autograder.grade_notebook import grade_notebook
-from autograder.kernel_library import data_source
+from autograder.batch.cli import print_gradebook
+from autograder.batch.grade_class import grade_class
+from autograder.lesson.grade import grade_notebook
+from autograder.kernel.course_copy import data_source
 from autograder.quiet import import_tensorflow_quietly
-from autograder.spec import SPEC
+from autograder.spec import ASSIGNMENT, PROJECT_ROOT, SPEC
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENT = "mnist"
 EXAMPLES = PROJECT_ROOT / "examples" / "submissions"
 OUTPUT = PROJECT_ROOT / "grading-output"
 

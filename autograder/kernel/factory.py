@@ -1,6 +1,6 @@
 """Starts graded kernels by forking them from a process that has already imported TensorFlow.
 
-The grader side of :mod:`autograder.kernel_factory_server`. :class:`ForkingProvisioner` is a Jupyter
+The grader side of :mod:`autograder.kernel.factory_server`. :class:`ForkingProvisioner` is a Jupyter
 kernel provisioner (registered in ``pyproject.toml``; a kernelspec selects it by name): instead of
 starting ``python -m ipykernel``, it asks this grading process's factory for a fork. Everything else
 (connection file, messages, interrupts, the watchdog's view of the kernel's processes) works as for
@@ -8,7 +8,7 @@ a kernel started the usual way, so a forked kernel is graded exactly like a star
 
 The factory takes requests on its standard input, which only this process can write to: a kernel (a
 fork of the factory, holding its memory) finds no socket to ask it for anything. It runs inside
-bubblewrap where the machine allows (:mod:`autograder.isolation`), in PID and network namespaces of its
+bubblewrap where the machine allows (:mod:`autograder.kernel.isolation`), in PID and network namespaces of its
 own: the pids it answers with are translated here (:func:`host_pid`).
 """
 
@@ -27,12 +27,12 @@ from pathlib import Path
 import psutil
 from jupyter_client.provisioning import LocalProvisioner
 
-from autograder.isolation import isolated
+from autograder.kernel.isolation import isolated
 
 PROVISIONER_NAME = "autograder-fork"
-SERVER = Path(__file__).with_name("kernel_factory_server.py")
+SERVER = Path(__file__).with_name("factory_server.py")
 SANDBOX = Path(__file__).with_name("sandbox.py")
-QUIET = Path(__file__).with_name("quiet.py")  # the server imports TensorFlow with it, so its log holds no start-up lines
+QUIET = Path(__file__).parent.parent / "quiet.py"  # the server imports TensorFlow with it, so its log holds no start-up lines
 # Variables that differ between notebooks; the rest of a kernel's environment is the factory's own. (pytest sets
 # PYTEST_CURRENT_TEST per test: students' self-check would otherwise start a TensorFlow-loaded factory per test.)
 PER_NOTEBOOK = ("HOME", "TMPDIR", "MPLCONFIGDIR", "PYTHONPATH", "AUTOGRADER_SANDBOX", "PYTEST_CURRENT_TEST")
@@ -61,7 +61,7 @@ def host_pid(root: psutil.Process, inner: int) -> int:
 class KernelFactory:
     """One factory process, started with ``env`` (thread counts and log levels apply from its imports on).
 
-    It runs isolated by bubblewrap where the machine allows (:mod:`autograder.isolation`), and takes requests only
+    It runs isolated by bubblewrap where the machine allows (:mod:`autograder.kernel.isolation`), and takes requests only
     on its standard input, which only this process can write to. Each notebook's folder must be made under
     :attr:`workspace`, the one folder the factory and its kernels can write to.
     """

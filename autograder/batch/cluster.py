@@ -5,7 +5,7 @@
 
 Workers need the course installed (the same version as the client), the data at the client's ``MNIST_PATH``
 (or ``synthetic``), and nothing else: each task carries the student's notebooks and the released lessons as
-bytes, and returns the record and pictures, which the client writes as :func:`~autograder.grade_class.grade_class`
+bytes, and returns the record and pictures, which the client writes as :func:`~autograder.batch.grade_class.grade_class`
 always does (atomically, resumable, with the progress bar). A worker that dies mid-student costs only a retry of
 that student elsewhere (Dask reschedules a task whose worker died, up to ``distributed.scheduler.allowed-failures``
 times). Each kernel on a worker is forked from that worker's kernel factory, sandboxed as on one machine, so it
@@ -21,10 +21,10 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from autograder.grade_class import GradingOptions, grade_submission, start_worker
-from autograder.kernel_library import data_source
+from autograder.batch.grade_class import GradingOptions, grade_submission, start_worker
+from autograder.kernel.course_copy import data_source
 from autograder.spec import SPEC, Spec
-from autograder.submissions import Submission
+from autograder.batch.submissions import Submission
 
 LOCAL_PREFIX = "local:"
 CONNECT_TIMEOUT = "20s"

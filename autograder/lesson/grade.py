@@ -2,13 +2,13 @@
 
 The order matters:
 
-1. **restore** the grader-owned cells from the released lesson (:mod:`autograder.restore`), so the
+1. **restore** the grader-owned cells from the released lesson (:mod:`autograder.lesson.restore`), so the
    student's edits to check cells change nothing; this must come before instrumenting, which finds
    the check cells by their released source;
 2. **instrument**: check cells record observations instead of checking in the kernel, and a last
    cell records the lesson's trained ``model`` and ``history`` for the report;
 3. **execute** in a fresh, sandboxed kernel in a temporary working folder, within the limits
-   (:mod:`autograder.execute`); each check's observation is taken only from while its own cell ran
+   (:mod:`autograder.lesson.execute`); each check's observation is taken only from while its own cell ran
    (:class:`ObservationWindow`);
 4. **check** in this process, on what the kernel saved, after the kernel is gone, with the grader's
    own probe inputs rebuilt here rather than the ones the kernel sent back.
@@ -29,18 +29,18 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.checks.verdict import errored, not_attempted
+from autograder.exercises.verdict import errored, not_attempted
 from autograder.exercises import EXERCISES, judge
-from autograder.execute import TIMEOUT_ERROR, Execution, execute
-from autograder.instrument import instrument
-from autograder.kernel_factory import PROVISIONER_NAME, factory_for
-from autograder.kernel_library import data_source, write_kernel_library
+from autograder.lesson.execute import TIMEOUT_ERROR, Execution, execute
+from autograder.lesson.instrument import instrument
+from autograder.kernel.factory import PROVISIONER_NAME, factory_for
+from autograder.kernel.course_copy import data_source, write_kernel_library
 from autograder.limits import Limits, format_bytes
-from autograder.load import UnreadableSubmission, read_lesson
-from autograder.restore import restore_from_release
+from autograder.lesson.read import UnreadableSubmission, read_lesson
+from autograder.lesson.restore import restore_from_release
 from autograder.results import CheckResult
-from autograder.sandbox import SANDBOX_VARIABLE, kernel_rules
-from autograder.serialize import load_observation
+from autograder.kernel.sandbox import SANDBOX_VARIABLE, kernel_rules
+from autograder.kernel.serialize import load_observation
 from autograder.spec import SPEC, Spec
 
 ARTIFACTS = "__artifacts__"
@@ -181,7 +181,7 @@ def _kernel_start(temporary: Path, lesson: str, spec: Spec, env: dict[str, str])
     env = {**env, "HOME": str(temporary / "home"), "TMPDIR": str(temporary / "tmp"),
            "MPLCONFIGDIR": str(temporary / "home" / ".matplotlib"), "PYTHONPATH": str(library),
            SANDBOX_VARIABLE: json.dumps(rules)}
-    return {"env": env, "kernel_argv": [sys.executable, "-m", "autograder.sandbox", "-f", "{connection_file}"],
+    return {"env": env, "kernel_argv": [sys.executable, "-m", "autograder.kernel.sandbox", "-f", "{connection_file}"],
             "provisioner": PROVISIONER_NAME, "connection_file": str(temporary / "connection.json")}
 
 
@@ -199,9 +199,9 @@ def grade_notebook(path: str | Path, *, release: str | Path | None = None, spec:
         limits: Time, memory, process and output limits for the kernel.
 
     The kernel is forked from this process's kernel factory, which has TensorFlow imported already and runs
-    isolated where the machine allows (:mod:`autograder.kernel_factory`, :mod:`autograder.isolation`); it enters
-    the sandbox (:mod:`autograder.sandbox`) with the course library copied without this lesson's answers
-    (:mod:`autograder.kernel_library`).
+    isolated where the machine allows (:mod:`autograder.kernel.factory`, :mod:`autograder.kernel.isolation`); it enters
+    the sandbox (:mod:`autograder.kernel.sandbox`) with the course library copied without this lesson's answers
+    (:mod:`autograder.kernel.course_copy`).
 
     Returns:
         The lesson's grade.

@@ -1,6 +1,6 @@
 """Check for lesson 04's ``compile_model``: loss, from_logits, optimizer, learning rate and metrics.
 
-Reads ``model.get_compile_config()`` (captured by :func:`autograder.describe.describe_compile`); the
+Reads ``model.get_compile_config()`` (captured by :func:`autograder.exercises.describe.describe_compile`); the
 model is never re-compiled.
 """
 
@@ -9,7 +9,10 @@ from __future__ import annotations
 import math
 import re
 
-from autograder.checks.verdict import verdict
+from autograder.exercises.verdict import verdict
+from typing import Callable
+from autograder.exercises.describe import describe_compile
+from autograder.exercises.exercise import Exercise
 from autograder.results import CheckResult
 from autograder.spec import SPEC, Spec
 
@@ -107,3 +110,32 @@ def check_compile_model(description: dict, *, spec: Spec = SPEC) -> CheckResult:
         f"{spec.compile.optimizer} with learning rate {spec.compile.learning_rate:g} and tracks {', '.join(spec.compile.metrics)}.",
         hints=hints or ["Compare each argument of your model.compile(...) with the spec."], spec=spec,
     )
+
+
+# The student's side: what each exercise's answer is run on and what is kept of it (in the kernel when grading).
+
+def observe_compile_model(compile_model: Callable, build_model: Callable, *, spec: Spec = SPEC) -> dict:
+    import keras
+
+    model = build_model()
+    returned = compile_model(model)
+    return {"model": returned if isinstance(returned, keras.Model) else model}
+
+
+def prepare_compile_model(model, *, spec: Spec = SPEC) -> dict:
+    return {"description": describe_compile(model)}
+
+
+def hint_compile_model(spec: Spec) -> str:
+    """The first hint for ``compile_model``: the idea to try, with the spec's numbers."""
+    return (
+        "model.compile takes the loss, the optimizer and the metrics as keyword arguments. Create the loss and the "
+        f"optimizer as objects ({spec.compile.loss}, {spec.compile.optimizer}) so you can set "
+        f"from_logits={spec.compile.from_logits} and learning_rate={spec.compile.learning_rate:g}, and list "
+        f"{', '.join(repr(metric) for metric in spec.compile.metrics)} as the metrics."
+    )
+
+
+EXERCISES = (
+    Exercise("compile_model", "compile_model(model)", observe=observe_compile_model, prepare=prepare_compile_model, check=check_compile_model, hint=hint_compile_model),
+)

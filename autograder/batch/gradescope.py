@@ -8,7 +8,7 @@ dependency list), and optionally the MNIST data::
     mnist-gradescope build [--output dist/gradescope-autograder.zip]   # MNIST_PATH, when set, goes in
     mnist-gradescope run [--root /autograder]                          # what run_autograder calls
 
-``run`` grades with the code ``mnist-grade`` uses (:func:`autograder.grade_class.grade_student`) and always
+``run`` grades with the code ``mnist-grade`` uses (:func:`autograder.batch.grade_class.grade_student`) and always
 writes a valid ``results.json``, atomically: when the grader itself fails, the score is 0 and the one test
 says that the grader failed, not the student. ``AUTOGRADER_ROOT`` replaces ``/autograder`` (the tests use it).
 """
@@ -28,9 +28,9 @@ import traceback
 import zipfile
 from pathlib import Path
 
-from autograder.atomic import write_atomically
+from autograder.batch.atomic import write_atomically
+from autograder.spec import PROJECT_ROOT, RELEASED_LESSONS
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BUNDLE = Path("dist") / "gradescope-autograder.zip"
 DEFAULT_ROOT = Path("/autograder")
 CONFIG_NAME = "gradescope.json"
@@ -70,7 +70,7 @@ RUN_AUTOGRADER = """\
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 PYTHON="${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
 export PYTHONPATH="$ROOT/source/course"
-"$PYTHON" -m autograder.gradescope run --root "$ROOT"
+"$PYTHON" -m autograder.batch.gradescope run --root "$ROOT"
 status=$?
 if [ ! -s "$ROOT/results/results.json" ]; then
   # The grader could not even start: still leave Gradescope a valid result that says so.
@@ -117,7 +117,7 @@ def _data_files(mnist_path: str) -> list[Path]:
 
 
 def build_bundle(destination: Path = DEFAULT_BUNDLE, *, mnist_path: str | None = None,
-                 release: Path = PROJECT_ROOT / "lessons" / "mnist") -> Path:
+                 release: Path = RELEASED_LESSONS) -> Path:
     """Writes the Gradescope autograder zip.
 
     Args:
@@ -211,7 +211,7 @@ def _unzip_notebooks(archive: Path, into: Path) -> None:
 
 def results_json(record: dict, *, execution_time: float) -> dict:
     """Gradescope's ``results.json`` for one student's record: one test per check of the spec."""
-    from autograder.reports import gradescope_results
+    from autograder.batch.reports import gradescope_results
 
     results = gradescope_results(record)
     lines = [f"You scored {record['total']:g} of {record['max_total']:g} points."]
@@ -243,8 +243,8 @@ def grade_upload(root: Path = DEFAULT_ROOT) -> dict:
     """Grades ``root/submission`` and writes ``root/results/results.json``; returns what it wrote."""
     start = time.monotonic()
     try:
-        from autograder.grade_class import GradingOptions, grade_student, start_worker
-        from autograder.submissions import collect_student
+        from autograder.batch.grade_class import GradingOptions, grade_student, start_worker
+        from autograder.batch.submissions import collect_student
 
         options = GradingOptions()
         start_worker(options.kernel_threads)  # its TensorFlow threads, and TensorFlow imported without its log lines

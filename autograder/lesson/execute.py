@@ -138,7 +138,7 @@ class _Watchdog:
     def look(self, pid: int, factory=None) -> None:
         """Notes the kernel's process tree; kills it if it is over a cap.
 
-        With a kernel ``factory`` (:class:`~autograder.kernel_factory.KernelFactory`), the tree is every process
+        With a kernel ``factory`` (:class:`~autograder.kernel.factory.KernelFactory`), the tree is every process
         under the factory, which serves one notebook at a time and adopts what a kernel orphans: a process started
         with two forks and a new session still counts, and is still killed.
         """

@@ -16,17 +16,16 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from autograder.checks.verdict import errored
-from autograder.grade_notebook import NotebookGrade, grade_notebook
-from autograder.kernel_library import data_source
+from autograder.exercises.verdict import errored
+from autograder.lesson.grade import NotebookGrade, grade_notebook
+from autograder.kernel.course_copy import data_source
 from autograder.limits import Limits
 from autograder.quiet import QUIET_LOG_LEVEL, import_tensorflow_quietly
-from autograder.reports import pictures, student_record, write_gradebook, write_student_outputs, write_summary
-from autograder.spec import SPEC, Spec
-from autograder.submissions import Submission, find_submissions
+from autograder.batch.reports import pictures, student_record, write_gradebook, write_student_outputs, write_summary
+from autograder.spec import RELEASED_LESSONS, SPEC, Spec
+from autograder.batch.submissions import Submission, find_submissions
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_RELEASE = PROJECT_ROOT / "lessons" / "mnist"
+DEFAULT_RELEASE = RELEASED_LESSONS
 DEFAULT_OUTPUT = Path("grading-output")
 
 
@@ -160,7 +159,7 @@ def grade_class(source: str | Path, *, output: str | Path = DEFAULT_OUTPUT, jobs
         progress: Show a progress bar.
         spec: The course spec.
         dask: Grade on a Dask cluster instead of local processes: a scheduler's address, or ``local:N`` for a
-            cluster of N worker processes on this machine (:mod:`autograder.cluster`).
+            cluster of N worker processes on this machine (:mod:`autograder.batch.cluster`).
 
     Returns:
         The records of every student under ``source``, sorted by name.
@@ -180,7 +179,7 @@ def grade_class(source: str | Path, *, output: str | Path = DEFAULT_OUTPUT, jobs
     bar = tqdm(total=len(submissions), initial=len(submissions) - len(todo), unit="student", disable=not progress,
                desc="grading")
     if dask:
-        from autograder.cluster import grade_on_dask
+        from autograder.batch.cluster import grade_on_dask
 
         for record, images in grade_on_dask(todo, dask, options=options, spec=spec):
             write_student_outputs(record, images, output)  # here, on the client: workers need no shared folder

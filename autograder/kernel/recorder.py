@@ -2,7 +2,7 @@
 
 The grader rewrites every check cell ``check("flatten", flatten)`` into
 ``__autograder_record__("flatten", flatten)``. The recorder observes the answer exactly as the
-in-notebook check would, then writes the observation as data (:mod:`autograder.serialize`) for the
+in-notebook check would, then writes the observation as data (:mod:`autograder.kernel.serialize`) for the
 grader to check in its own process. It never raises, so one broken exercise doesn't stop the others.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from autograder.exercises import observe
 from autograder.results import CheckResult, Outcome
-from autograder.serialize import save_observation
+from autograder.kernel.serialize import save_observation
 
 
 class Recorder:
@@ -43,7 +43,7 @@ class Recorder:
         """Saves the lesson's own trained ``model``, ``history`` and ``fig`` (if any) for the feedback report."""
         from matplotlib.figure import Figure
 
-        from autograder.describe import describe_figure, describe_history
+        from autograder.exercises.describe import describe_figure, describe_history
 
         try:
             import keras

@@ -1,6 +1,6 @@
 """Starts a student's kernel inside a filesystem sandbox (Linux Landlock), then runs ipykernel.
 
-The grader starts kernels as ``python -m autograder.sandbox -f {connection_file}`` with the sandbox's
+The grader starts kernels as ``python -m autograder.kernel.sandbox -f {connection_file}`` with the sandbox's
 rules in the ``AUTOGRADER_SANDBOX`` environment variable (JSON: ``{"read": [...], "write": [...]}``).
 Before any student code runs, this process restricts itself, and so every process it starts, to:
 
@@ -13,7 +13,7 @@ Before any student code runs, this process restricts itself, and so every proces
 
 Everything else (the repository's ``solutions/`` and ``autograder/``, other submissions, the
 gradebook, ``~/.keras``) fails with ``PermissionError``. Landlock does not cover Unix sockets named by a
-path, UDP, or ``/proc/self/net/unix``: the kernel factory's bubblewrap does (:mod:`autograder.isolation`). Landlock needs no privileges, cannot be
+path, UDP, or ``/proc/self/net/unix``: the kernel factory's bubblewrap does (:mod:`autograder.kernel.isolation`). Landlock needs no privileges, cannot be
 undone by the sandboxed process, and is in Linux since 5.13; where it is missing the kernel runs
 without it (:func:`landlock_abi` says which) and the README says what that leaves open.
 
@@ -144,7 +144,7 @@ def kernel_rules(temporary: str, library: str, data: str | None) -> dict[str, li
 
     Args:
         temporary: The notebook's temporary folder (working folder, HOME, observations): read-write.
-        library: The grader's copy of the course library for this lesson (:mod:`autograder.kernel_library`).
+        library: The grader's copy of the course library for this lesson (:mod:`autograder.kernel.course_copy`).
         data: The data source (MNIST_PATH), if it is a file or folder.
 
     Returns:

@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checks.verdict import verdict
+from autograder.exercises.verdict import verdict
+import os
+import warnings
+from typing import Callable
+from autograder import reference
+from autograder.exercises import probes
+from autograder.exercises.describe import describe_history
+from autograder.exercises.exercise import Exercise
 from autograder.results import CheckResult
-from autograder.serialize import type_name
+from autograder.kernel.serialize import type_name
 from autograder.spec import SPEC, Spec
 
 # How far the History's final val_accuracy may sit from the grader's measurement. fit's last validation
@@ -281,3 +288,199 @@ def check_train(description: dict, samples: int, reference_val_accuracy: float, 
         hints=hints or ["Return model.fit(X, y, epochs=..., batch_size=..., validation_split=...) with the spec's values."],
         spec=spec,
     )
+
+
+# The student's side: what each exercise's answer is run on and what is kept of it (in the kernel when grading).
+
+def observe_train(train: Callable, X: np.ndarray, y: np.ndarray, *, spec: Spec = SPEC) -> dict:
+    """Trains the reference network, compiled the reference way, with the student's ``train``, on the first
+    :data:`~autograder.exercises.probes.TRAINING_ROWS` rows of ``X`` and ``y``.
+
+    Seeded the same way as :func:`autograder.reference.reference_val_accuracy`, so a right answer
+    reproduces the reference's accuracy, and a compile mistake (checked elsewhere) can't fail this.
+    Keeps the model ``train`` was given (trained, if it did its job) as well as what it returned, so
+    the grader can measure the model itself instead of trusting the History's numbers, and the settings of each
+    ``model.fit`` call on it (``fit_calls``, :func:`describe_fit_call`), so a History that disagrees with the
+    measurement can be put down to the setting that differs from the spec. They only choose the message: a kernel
+    that forges them can't change a score.
+    """
+    X, y = probes.training_rows(np.asarray(X), np.asarray(y))
+    model = reference.training_start(spec)
+    fit_calls: list[dict] = []
+    fit = model.fit
+
+    def recorded_fit(*args, **kwargs):
+        try:
+            fit_calls.append(describe_fit_call(fit, args, kwargs, X))
+        except Exception:  # noqa: BLE001 - recording must never change what fit does
+            fit_calls.append({"unreadable": True})
+        return fit(*args, **kwargs)
+
+    model.fit = recorded_fit
+    try:
+        history = train(model, X, y)
+    finally:
+        model.__dict__.pop("fit", None)  # model.fit is Keras's own again
+    return {"history": describe_history(history), "model": model, "X": np.asarray(X), "y": np.asarray(y),
+            "fit_calls": fit_calls}
+
+
+def _plain(value):
+    """A fit argument as plain data: numbers, strings, None and booleans as they are, anything else by its type's name."""
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    return f"a {type_name(value)}"
+
+
+def _rows(value) -> int | None:
+    shape = getattr(value, "shape", None)
+    try:
+        return int(shape[0]) if shape is not None and len(shape) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def describe_fit_call(fit: Callable, args: tuple, kwargs: dict, X: np.ndarray) -> dict:
+    """The settings one ``model.fit(...)`` call inside ``train`` used, as plain data (the train check names them
+    when the History doesn't agree with the grader's measurement).
+
+    Returns:
+        ``{"epochs", "batch_size", "validation_split"}`` (fit's defaults where not passed), ``"validation_data"``
+        (None, or a description of what was passed), ``"rows"`` (rows of ``x``, None if unknown), ``"given_x"``
+        (whether ``x`` holds the same values as the ``X`` train was given) and ``"callbacks"`` (their class names).
+    """
+    import inspect
+
+    try:
+        bound = inspect.signature(fit).bind(*args, **kwargs)
+    except TypeError:
+        return {"unreadable": True}
+    arguments = {**{name: parameter.default for name, parameter in inspect.signature(fit).parameters.items()
+                    if parameter.default is not inspect.Parameter.empty}, **bound.arguments}
+    x, validation_data, callbacks = arguments.get("x"), arguments.get("validation_data"), arguments.get("callbacks")
+    if callbacks is not None:
+        callbacks = [type_name(callback) for callback in callbacks] if isinstance(callbacks, list | tuple) else [type_name(callbacks)]
+    if validation_data is not None:
+        parts = validation_data if isinstance(validation_data, tuple | list) else (validation_data,)
+        rows = [_rows(part) for part in parts]
+        validation_data = (f"a {type_name(validation_data)} of arrays with {rows[0]} rows"
+                           if rows and rows[0] is not None else f"a {type_name(validation_data)}")
+    try:
+        given_x = x is X or bool(np.array_equal(np.asarray(x), X))
+    except Exception:  # noqa: BLE001 - a dataset or generator isn't X as given
+        given_x = False
+    return {"epochs": _plain(arguments.get("epochs")), "batch_size": _plain(arguments.get("batch_size")),
+            "validation_split": _plain(arguments.get("validation_split")), "validation_data": validation_data,
+            "rows": _rows(x), "given_x": given_x, "callbacks": callbacks or []}
+
+
+_GRADER_DIGITS: dict[str, tuple] = {}
+
+
+_LESSON_TRAINING_ROWS: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def grader_digits() -> tuple:
+    """``mnist.load_data()`` from the grader's own data source (``MNIST_PATH``), loaded once per process and
+    source: the train check's rows and the report's held-out digits both come from here."""
+    from digits import mnist
+    from digits.errors import SyntheticDigitsWarning
+
+    source = os.environ.get("MNIST_PATH", "").strip()
+    if source not in _GRADER_DIGITS:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntheticDigitsWarning)  # the kernels have told the student already
+            _GRADER_DIGITS[source] = mnist.load_data()
+    return _GRADER_DIGITS[source]
+
+
+def build_lesson_training_rows(spec: Spec = SPEC) -> tuple[np.ndarray, np.ndarray]:
+    """The rows lesson 04's check cell trains on, built here the way its set-up cell builds them.
+
+    The set-up cell runs ``X_train, y_train = take_subset(flatten(x_train), y_train)`` on
+    ``mnist.load_data()``, and ``check("train", train, X_train, y_train)`` trains on their first
+    :data:`~autograder.exercises.probes.TRAINING_ROWS` rows. ``flatten`` works row by row, so the subset is cut
+    before flattening: the same rows, without flattening all of ``x_train``.
+    """
+    (x_train, y_train), _ = grader_digits()
+    x_subset, y_subset = reference.take_subset(x_train, y_train, spec.data.subset_size)
+    X, y = probes.training_rows(reference.flatten(x_subset, spec), y_subset)
+    X, y = np.array(X), np.array(y)
+    for array in (X, y):
+        array.setflags(write=False)  # shared by every check of this process
+    return X, y
+
+
+def lesson_training_rows(spec: Spec = SPEC) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`build_lesson_training_rows`, remembered per spec and data source (``MNIST_PATH``) in this process."""
+    key = (spec.fingerprint, os.environ.get("MNIST_PATH", "").strip())
+    if key not in _LESSON_TRAINING_ROWS:
+        _LESSON_TRAINING_ROWS[key] = build_lesson_training_rows(spec)
+    return _LESSON_TRAINING_ROWS[key]
+
+
+def train_inputs(spec: Spec = SPEC) -> dict:
+    """The ``X`` and ``y`` the train check trains on: :func:`lesson_training_rows`."""
+    X, y = lesson_training_rows(spec)
+    return {"X": X, "y": y}
+
+
+def validation_rows(X: np.ndarray, y: np.ndarray, spec: Spec = SPEC) -> tuple[np.ndarray, np.ndarray]:
+    """The rows ``model.fit(..., validation_split=...)`` held out: the last ones, in order (Keras doesn't shuffle them)."""
+    kept = spec.training.training_samples(len(X))
+    return X[kept:], y[kept:]
+
+
+def measure_val_accuracy(model, X: np.ndarray, y: np.ndarray, spec: Spec = SPEC) -> tuple[float | None, str]:
+    """The share of the held-out validation rows that ``model`` classifies right, measured here.
+
+    Uses the model's own predictions (the argmax of ``model.predict``) compared with the labels: that is
+    what Keras's ``accuracy`` metric computes for integer labels, and unlike ``model.evaluate`` it doesn't
+    depend on the compile settings saved with the model.
+
+    Returns:
+        ``(accuracy, "")``, or ``(None, why it could not be measured)``.
+    """
+    import keras
+
+    if not isinstance(model, keras.Model):
+        return None, f"the grader got back a {type_name(model)}, not a Keras model"
+    X_val, y_val = validation_rows(np.asarray(X), np.asarray(y), spec)
+    if len(X_val) == 0:
+        return None, f"X has {len(X)} rows, too few to hold any out for validation"
+    try:
+        predicted = np.asarray(model.predict(X_val, verbose=0)).argmax(axis=-1)
+        return float(np.mean(predicted.reshape(-1) == y_val.reshape(-1))), ""
+    except Exception as error:  # noqa: BLE001 - a model that won't predict is reported, not fatal
+        return None, f"{type(error).__name__}: {error}"
+
+
+def prepare_train(history: dict, model, X: np.ndarray, y: np.ndarray, fit_calls=None, *, spec: Spec = SPEC) -> dict:
+    """Measures the trained model's validation accuracy in the grader's process, and the reference's."""
+    measured, problem = measure_val_accuracy(model, X, y, spec)
+    return {
+        "description": history, "samples": len(X), "measured_val_accuracy": measured, "measurement_problem": problem,
+        "reference_val_accuracy": reference.reference_val_accuracy(X, y, spec), "fit_calls": fit_calls,
+    }
+
+
+def training_rows_differ(observation: dict, inputs: dict, *, spec: Spec = SPEC) -> CheckResult | None:
+    """:func:`different_training_rows` between the rows the kernel sent back and the lesson's, rebuilt here."""
+    return different_training_rows(observation.get("X"), observation.get("y"), inputs["X"], inputs["y"], spec=spec)
+
+
+def hint_train(spec: Spec) -> str:
+    """The first hint for ``train``: the idea to try, with the spec's numbers."""
+    return (
+        f"model.fit takes the data, then the training settings as keyword arguments: {spec.training.epochs} epochs, "
+        f"batches of {spec.training.batch_size}, a validation split of {spec.training.validation_split:g}. "
+        "Whatever fit returns is the History: return it."
+    )
+
+
+EXERCISES = (
+    Exercise("train", "train(model, X, y)", observe=observe_train, prepare=prepare_train, check=check_train,
+             hint=hint_train, inputs=train_inputs, inputs_differ=training_rows_differ),
+)

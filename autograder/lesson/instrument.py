@@ -49,7 +49,7 @@ def instrument(notebook: nbformat.NotebookNode, observations_folder: str) -> dic
         The index, in the changed notebook, of each check id's cell.
     """
     setup = nbformat.v4.new_code_cell(
-        "from autograder.recorder import Recorder\n"
+        "from autograder.kernel.recorder import Recorder\n"
         f"{RECORDER_NAME} = Recorder({observations_folder!r})\n"
         "del Recorder"
     )

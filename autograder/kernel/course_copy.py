@@ -5,7 +5,7 @@ The lessons' set-up cells import the course library (``autograder.notebook``, ``
 While a lesson is graded, its kernel imports a copy of those packages instead of the installed ones, and
 in that copy :mod:`autograder.reference` holds only the answers of the lessons *before* it: an answer
 that imports the reference's ``build_model`` in lesson 03 gets an ``ImportError``, not full marks.
-The sandbox (:mod:`autograder.sandbox`) keeps the installed packages and ``solutions/`` unreadable.
+The sandbox (:mod:`autograder.kernel.sandbox`) keeps the installed packages and ``solutions/`` unreadable.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 import digits
 from autograder.spec import SPEC, Spec
 
-PACKAGES = {"autograder": Path(__file__).resolve().parent, "digits": Path(digits.__file__).resolve().parent}
+PACKAGES = {"autograder": Path(__file__).resolve().parent.parent, "digits": Path(digits.__file__).resolve().parent}
 
 
 def data_source() -> str | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 from nbformat import reader
 
-from autograder.instrument import grade_id
+from autograder.lesson.instrument import grade_id
 
 SAVE_AGAIN = "Submit the .ipynb file that Jupyter saved (File > Save), not a copy or export."
 

@@ -1,4 +1,4 @@
-"""Command line for grading a class: a thin layer over :func:`autograder.grade_class.grade_class`.
+"""Command line for grading a class: a thin layer over :func:`autograder.batch.grade_class.grade_class`.
 
     mnist-grade SUBMITTED [--output DIR] [--jobs N] [--force] ...
     python -m autograder SUBMITTED ...
@@ -10,11 +10,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder.grade_class import DEFAULT_OUTPUT, GradingOptions, grade_class, use_threads
-from autograder.isolation import describe_isolation
+from autograder.batch.grade_class import DEFAULT_OUTPUT, GradingOptions, grade_class, use_threads
+from autograder.kernel.isolation import describe_isolation
 from autograder.limits import Limits
 from autograder.quiet import import_tensorflow_quietly
-from autograder.reports import most_failed
+from autograder.batch.reports import most_failed
 from autograder.spec import SPEC
 
 DEFAULTS = GradingOptions()

@@ -11,9 +11,14 @@ import re
 
 import numpy as np
 
-from autograder.checks.verdict import verdict
+from autograder.exercises.verdict import verdict
+from typing import Callable
+from autograder import reference
+from autograder.exercises import probes
+from autograder.exercises.describe import describe_figure
+from autograder.exercises.exercise import Exercise, NeedsEarlierLesson, grid_text
 from autograder.results import CheckResult
-from autograder.serialize import type_name
+from autograder.kernel.serialize import type_name
 from autograder.spec import SPEC, Spec
 
 # A title names each label with a word that starts with a capital P (or T), an optional ':' or '=', then the label:
@@ -183,3 +188,74 @@ def check_plot_predictions(figure: dict, digits: np.ndarray, labels: np.ndarray,
         "each titled with the model's prediction (P) and the true label (T).",
         hints=hints or ["Draw each chosen digit with imshow and title it with its P and T."], spec=spec,
     )
+
+
+# The student's side: what each exercise's answer is run on and what is kept of it (in the kernel when grading).
+
+def model_with_reference_weights(build_model: Callable, spec: Spec):
+    """``build_model()``'s network holding the reference weights, so predictions are known."""
+    model = build_model()
+    try:
+        model.set_weights(reference.reference_weights(spec))
+    except Exception as error:  # noqa: BLE001 - any mismatch means the architecture differs
+        raise NeedsEarlierLesson(
+            "This check loads fixed weights into build_model()'s network, and they don't fit "
+            f"({type(error).__name__}: {error}). It needs the spec's architecture from lesson 03."
+        ) from None
+    return model
+
+
+def observe_predict_digit(predict_digit: Callable, build_model: Callable, *, spec: Spec = SPEC) -> dict:
+    model = model_with_reference_weights(build_model, spec)
+    digits, _ = probes.prediction_digits(spec=spec)
+    return {"answers": [predict_digit(model, digit.copy()) for digit in digits]}
+
+
+def prepare_predict_digit(answers: list, *, spec: Spec = SPEC) -> dict:
+    digits, _ = probes.prediction_digits(spec=spec)
+    return {"answers": answers, "expected_probabilities": reference.forward(reference.reference_weights(spec), digits, spec)}
+
+
+def observe_plot_predictions(plot_predictions: Callable, build_model: Callable, *, spec: Spec = SPEC) -> dict:
+    import matplotlib.pyplot as plt
+
+    model = model_with_reference_weights(build_model, spec)
+    digits, labels = probes.prediction_digits(spec=spec)
+    figure = plot_predictions(model, digits.copy(), labels.copy(), n=spec.predictions.panels, seed=spec.data.seed)
+    description = describe_figure(figure)
+    if description["is_figure"]:
+        plt.close(figure)
+    return {"figure": description}
+
+
+def prepare_plot_predictions(figure: dict, *, spec: Spec = SPEC) -> dict:
+    digits, labels = probes.prediction_digits(spec=spec)
+    return {
+        "figure": figure, "digits": digits, "labels": labels,
+        "expected_probabilities": reference.forward(reference.reference_weights(spec), digits, spec),
+    }
+
+
+def hint_predict_digit(spec: Spec) -> str:
+    """The first hint for ``predict_digit``: the idea to try, with the spec's numbers."""
+    return (
+        f"model.predict works on batches: make the one image of shape ({spec.model.input_size},) a batch of one, "
+        f"and take the first row of what comes back: its {spec.data.num_classes} probabilities. The label is the "
+        "position of the largest one, as a Python int."
+    )
+
+
+def hint_plot_predictions(spec: Spec) -> str:
+    """The first hint for ``plot_predictions``: the idea to try, with the spec's numbers."""
+    return (
+        "Three steps: choose n different rows with np.random.default_rng(seed), predict them all in one "
+        f"model.predict call, then draw a {spec.predictions.grid[0]}x{spec.predictions.grid[1]} grid of axes with "
+        f"plt.subplots, one digit per axes, reshaped back to {grid_text(spec)} and titled with its predicted and true "
+        "label. Return the Figure."
+    )
+
+
+EXERCISES = (
+    Exercise("predict_digit", "predict_digit(model, image)", observe=observe_predict_digit, prepare=prepare_predict_digit, check=check_predict_digit, hint=hint_predict_digit),
+    Exercise("plot_predictions", "plot_predictions(model, X, y, n, seed)", observe=observe_plot_predictions, prepare=prepare_plot_predictions, check=check_plot_predictions, hint=hint_plot_predictions),
+)

@@ -14,7 +14,7 @@ import copy
 import nbformat
 from nbgrader.utils import compute_checksum
 
-from autograder.instrument import grade_id
+from autograder.lesson.instrument import grade_id
 
 
 def _is_answer(cell) -> bool:

@@ -1,6 +1,6 @@
 """The grading outputs: gradebook, per-student results, Gradescope results, feedback pages, class summary.
 
-Every file is written atomically (:mod:`autograder.atomic`). Student-derived text (messages, titles) is
+Every file is written atomically (:mod:`autograder.batch.atomic`). Student-derived text (messages, titles) is
 HTML-escaped in the feedback page.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder.atomic import write_atomically
+from autograder.batch.atomic import write_atomically
 from autograder.notebook import STYLE
 from autograder.results import Outcome
 from autograder.spec import SPEC, Spec
@@ -144,7 +144,7 @@ def _confusion(model, spec: Spec):
 
     from autograder.reference import flatten
 
-    from autograder.exercises import grader_digits
+    from autograder.exercises.training import grader_digits
 
     _, (x_test, y_test) = grader_digits()
     predicted = model.predict(flatten(x_test, spec), verbose=0).argmax(axis=1)

@@ -1,16 +1,19 @@
 """Checks for lessons 01 and 02: the loaded data, class_counts, flatten and take_subset.
 
 Each check is a plain function over arrays. The inputs it is run on (the probes) are chosen by the
-grader in :mod:`autograder.probes`, so an answer that only works on the student's own data fails.
+grader in :mod:`autograder.exercises.probes`, so an answer that only works on the student's own data fails.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from autograder.checks.verdict import verdict
+from autograder.exercises.verdict import verdict
+from typing import Callable
+from autograder.exercises import probes
+from autograder.exercises.exercise import Exercise, grid_text, unchanged
 from autograder.results import CheckResult
-from autograder.serialize import type_name
+from autograder.kernel.serialize import type_name
 from autograder.spec import SPEC, Spec
 
 
@@ -179,3 +182,90 @@ def check_take_subset(x, y, n: int, subset, default_x, default_y, default_subset
         hints=[f"Slice both arrays the same way, x[:n] and y[:n], and give n the default {spec.data.subset_size}."],
         spec=spec,
     )
+
+
+# The student's side: what each exercise's answer is run on and what is kept of it (in the kernel when grading).
+
+def observe_load_data(x_train, y_train, x_test, y_test, *, spec: Spec = SPEC) -> dict:
+    if all(array is None for array in (x_train, y_train, x_test, y_test)):
+        raise NotImplementedError("the arrays are still None")
+    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+
+
+def class_counts_inputs(spec: Spec = SPEC) -> dict:
+    """The labels ``class_counts`` is called on (:func:`autograder.exercises.probes.class_count_labels`)."""
+    return {"labels": probes.class_count_labels(spec)}
+
+
+def observe_class_counts(class_counts: Callable, *, spec: Spec = SPEC) -> dict:
+    labels = class_counts_inputs(spec)["labels"]
+    return {"labels": labels, "counts": class_counts(labels.copy())}
+
+
+def flatten_inputs(spec: Spec = SPEC) -> dict:
+    """The images ``flatten`` is called on (:func:`autograder.exercises.probes.flatten_images`)."""
+    return {"images": probes.flatten_images(spec)}
+
+
+def observe_flatten(flatten: Callable, *, spec: Spec = SPEC) -> dict:
+    images = flatten_inputs(spec)["images"]
+    return {"images": images, "flat": flatten(images.copy())}
+
+
+def take_subset_inputs(spec: Spec = SPEC) -> dict:
+    """The two calls' inputs: ``x``, ``y`` with ``n``, and ``default_x``, ``default_y`` (longer than the default n)."""
+    x, y = probes.subset_arrays(3 * probes.SUBSET_N, spec)
+    default_x, default_y = probes.subset_arrays(spec.data.subset_size + 100, spec)
+    return {"x": x, "y": y, "n": probes.SUBSET_N, "default_x": default_x, "default_y": default_y}
+
+
+def observe_take_subset(take_subset: Callable, *, spec: Spec = SPEC) -> dict:
+    inputs = take_subset_inputs(spec)
+    x, y, n, default_x, default_y = (inputs[name] for name in ("x", "y", "n", "default_x", "default_y"))
+    return {
+        **inputs,
+        "subset": take_subset(x.copy(), y.copy(), n=n),
+        "default_subset": take_subset(default_x.copy(), default_y.copy()),
+    }
+
+
+def hint_load_data(spec: Spec) -> str:
+    """The first hint for ``load_data``: the idea to try, with the spec's numbers."""
+    return (
+        "mnist.load_data() returns two pairs, training then test, each (images, labels). Python can unpack such "
+        "nested pairs in one assignment, into the four names in that order."
+    )
+
+
+def hint_class_counts(spec: Spec) -> str:
+    """The first hint for ``class_counts``: the idea to try, with the spec's numbers."""
+    return (
+        f"You want one number per digit 0-{spec.data.num_classes - 1}: how often it occurs among the labels. NumPy "
+        f"can count how often each whole number occurs in one call; make sure a digit that never occurs still gets "
+        f"its 0, so there are always {spec.data.num_classes} counts."
+    )
+
+
+def hint_flatten(spec: Spec) -> str:
+    """The first hint for ``flatten``: the idea to try, with the spec's numbers."""
+    return (
+        f"Two steps. Lay each {grid_text(spec)} grid out as one row of {spec.data.pixels} pixels, row after row: NumPy's "
+        f"reshape does that, keeping the order, for any number of images. Then turn the whole numbers "
+        f"0-{spec.data.pixel_max} into float32 numbers between 0 and 1."
+    )
+
+
+def hint_take_subset(spec: Spec) -> str:
+    """The first hint for ``take_subset``: the idea to try, with the spec's numbers."""
+    return (
+        "Slicing keeps the first n items of an array. Slice the images and the labels the same way, so image i and "
+        f"label i still belong together, and give n its default, {spec.data.subset_size}."
+    )
+
+
+EXERCISES = (
+    Exercise("load_data", "mnist.load_data()", observe=observe_load_data, prepare=unchanged, check=check_load_data, hint=hint_load_data),
+    Exercise("class_counts", "class_counts(y)", observe=observe_class_counts, prepare=unchanged, check=check_class_counts, hint=hint_class_counts, inputs=class_counts_inputs),
+    Exercise("flatten", "flatten(images)", observe=observe_flatten, prepare=unchanged, check=check_flatten, hint=hint_flatten, inputs=flatten_inputs),
+    Exercise("take_subset", "take_subset(x, y, n)", observe=observe_take_subset, prepare=unchanged, check=check_take_subset, hint=hint_take_subset, inputs=take_subset_inputs),
+)

@@ -10,7 +10,7 @@ code has touched:
    runs can send the factory a request or forge an answer, and dies with the factory;
 2. starts its own session (so the grader can kill it and everything it starts as one group);
 3. takes the notebook's environment, working folder and course library (``PYTHONPATH``);
-4. enters the sandbox (:mod:`autograder.sandbox`, loaded by path);
+4. enters the sandbox (:mod:`autograder.kernel.sandbox`, loaded by path);
 5. runs ipykernel, which reads its connection file from ``argv``.
 
 Only the grader that started the factory holds the other ends of its pipes, so only it can ask for a

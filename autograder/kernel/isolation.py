@@ -1,6 +1,6 @@
 """Runs the kernel factory inside bubblewrap: its own user, mount, network, PID and IPC namespaces.
 
-Landlock (:mod:`autograder.sandbox`) limits which files a kernel may open, which TCP ports it may bind or
+Landlock (:mod:`autograder.kernel.sandbox`) limits which files a kernel may open, which TCP ports it may bind or
 connect to, and which processes and abstract sockets it may reach, but not Unix sockets named by a path
 (``/var/run/docker.sock``), UDP, or the machine's socket table in ``/proc/self/net/unix``. So the kernel
 factory, and every kernel forked from it, runs inside bubblewrap (Debian's ``bubblewrap``, the sandbox
@@ -29,7 +29,7 @@ import subprocess
 import sys
 from collections.abc import Iterable
 
-from autograder.sandbox import landlock_abi
+from autograder.kernel.sandbox import landlock_abi
 
 # Folders of the system a Python with TensorFlow and Matplotlib needs, read-only. /etc only in part: no secrets.
 SYSTEM_FOLDERS = ("/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin")

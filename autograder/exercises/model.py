@@ -6,7 +6,10 @@ layers is not compared against only the first two of the spec's three).
 
 from __future__ import annotations
 
-from autograder.checks.verdict import verdict
+from autograder.exercises.verdict import verdict
+from typing import Callable
+from autograder.exercises.describe import describe_independence, describe_model
+from autograder.exercises.exercise import Exercise
 from autograder.results import CheckResult
 from autograder.spec import SPEC, Spec
 
@@ -112,3 +115,29 @@ def check_build_model(description: dict, independence: dict, *, spec: Spec = SPE
         + f" network with layers {', '.join(spec.model.layer_names)} and {spec.model.parameters:,} parameters.",
         hints=hints or ["Compare your layers with the spec printed above the exercise, one by one."], spec=spec,
     )
+
+
+# The student's side: what each exercise's answer is run on and what is kept of it (in the kernel when grading).
+
+def observe_build_model(build_model: Callable, *, spec: Spec = SPEC) -> dict:
+    first, second = build_model(), build_model()
+    return {"model": first, "independence": describe_independence(first, second)}
+
+
+def prepare_build_model(model, independence: dict, *, spec: Spec = SPEC) -> dict:
+    return {"description": describe_model(model), "independence": independence}
+
+
+def hint_build_model(spec: Spec) -> str:
+    """The first hint for ``build_model``: the idea to try, with the spec's numbers."""
+    return (
+        f"keras.Sequential takes a list of layers, applied in order: first the input, {spec.model.input_size} "
+        "pixels, then one keras.layers.Dense per row of the spec, each given its units, activation and name: "
+        + ", ".join(f"{layer.name} ({layer.units}, {layer.activation})" for layer in spec.model.layers)
+        + ". Build them inside the function, so each call makes a new model."
+    )
+
+
+EXERCISES = (
+    Exercise("build_model", "build_model()", observe=observe_build_model, prepare=prepare_build_model, check=check_build_model, hint=hint_build_model),
+)
