@@ -112,7 +112,6 @@ def reference_val_accuracy(X: np.ndarray, y: np.ndarray, spec: Spec = SPEC) -> f
 
     Remembered per (data, spec) within a process. Resets Keras's global seed as a side effect.
     """
-    import keras
 
     X = np.ascontiguousarray(X, dtype=np.float32)
     y = np.ascontiguousarray(y)

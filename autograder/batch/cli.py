@@ -10,11 +10,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder.batch.grade_class import DEFAULT_OUTPUT, GradingOptions, grade_class, use_threads
+from autograder.batch.grade_class import (
+    DEFAULT_OUTPUT,
+    GradingOptions,
+    grade_class,
+    use_threads,
+)
+from autograder.batch.reports import most_failed
 from autograder.kernel.isolation import describe_isolation
 from autograder.limits import Limits
 from autograder.quiet import import_tensorflow_quietly
-from autograder.batch.reports import most_failed
 from autograder.spec import SPEC
 
 DEFAULTS = GradingOptions()

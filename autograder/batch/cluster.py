@@ -22,9 +22,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from autograder.batch.grade_class import GradingOptions, grade_submission, start_worker
+from autograder.batch.submissions import Submission
 from autograder.kernel.course_copy import data_source
 from autograder.spec import SPEC, Spec
-from autograder.batch.submissions import Submission
 
 LOCAL_PREFIX = "local:"
 CONNECT_TIMEOUT = "20s"

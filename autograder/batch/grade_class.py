@@ -16,14 +16,20 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from autograder.batch.reports import (
+    pictures,
+    student_record,
+    write_gradebook,
+    write_student_outputs,
+    write_summary,
+)
+from autograder.batch.submissions import Submission, find_submissions
 from autograder.exercises.verdict import errored
-from autograder.lesson.grade import NotebookGrade, grade_notebook
 from autograder.kernel.course_copy import data_source
+from autograder.lesson.grade import NotebookGrade, grade_notebook
 from autograder.limits import Limits
 from autograder.quiet import QUIET_LOG_LEVEL, import_tensorflow_quietly
-from autograder.batch.reports import pictures, student_record, write_gradebook, write_student_outputs, write_summary
 from autograder.spec import RELEASED_LESSONS, SPEC, Spec
-from autograder.batch.submissions import Submission, find_submissions
 
 DEFAULT_RELEASE = RELEASED_LESSONS
 DEFAULT_OUTPUT = Path("grading-output")

@@ -243,7 +243,11 @@ def grade_upload(root: Path = DEFAULT_ROOT) -> dict:
     """Grades ``root/submission`` and writes ``root/results/results.json``; returns what it wrote."""
     start = time.monotonic()
     try:
-        from autograder.batch.grade_class import GradingOptions, grade_student, start_worker
+        from autograder.batch.grade_class import (
+            GradingOptions,
+            grade_student,
+            start_worker,
+        )
         from autograder.batch.submissions import collect_student
 
         options = GradingOptions()

@@ -18,6 +18,7 @@ import numpy as np
 
 from autograder.batch.atomic import write_atomically
 from autograder.notebook import STYLE
+from autograder.protocol import ARTIFACTS
 from autograder.results import Outcome
 from autograder.spec import SPEC, Spec
 
@@ -142,9 +143,8 @@ def _confusion(model, spec: Spec):
     """Confusion matrix of ``model`` on the held-out digits of the grader's own data source."""
     import matplotlib.pyplot as plt
 
-    from autograder.reference import flatten
-
     from autograder.exercises.training import grader_digits
+    from autograder.reference import flatten
 
     _, (x_test, y_test) = grader_digits()
     predicted = model.predict(flatten(x_test, spec), verbose=0).argmax(axis=1)
@@ -172,12 +172,12 @@ def pictures(grades: dict, spec: Spec = SPEC) -> list[tuple[str, str]]:
     matplotlib.use("Agg")
     found: list[tuple[str, str]] = []
     train_grade = grades.get(spec.lesson_of.get("train"))
-    lesson_artifacts = train_grade.artifacts.get("__artifacts__", {}) if train_grade else {}
+    lesson_artifacts = train_grade.artifacts.get(ARTIFACTS, {}) if train_grade else {}
     history = lesson_artifacts.get("history") or (train_grade.artifacts.get("train", {}).get("history") if train_grade else None)
     if history and history.get("metrics"):
         found.append(("Your learning curves (lesson 04)", _png(_learning_curves(history["metrics"]))))
     plot_grade = grades.get(spec.lesson_of.get("plot_predictions"))
-    own = plot_grade.artifacts.get("__artifacts__", {}).get("figure") if plot_grade else None
+    own = plot_grade.artifacts.get(ARTIFACTS, {}).get("figure") if plot_grade else None
     checked = plot_grade.artifacts.get("plot_predictions", {}).get("figure") if plot_grade else None
     if own and own.get("panels"):
         found.append(("Your plot_predictions picture from lesson 05, with the trained model", _png(_prediction_grid(own["panels"]))))

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from autograder.batch.cli import print_gradebook
 from autograder.batch.grade_class import grade_class
-from autograder.lesson.grade import grade_notebook
 from autograder.kernel.course_copy import data_source
+from autograder.lesson.grade import grade_notebook
 from autograder.quiet import import_tensorflow_quietly
 from autograder.spec import ASSIGNMENT, PROJECT_ROOT, SPEC
 

@@ -17,6 +17,7 @@ import shutil
 from pathlib import Path
 
 import digits
+from autograder.protocol import TRAINING_COMPILE_FILE
 from autograder.spec import SPEC, Spec
 
 PACKAGES = {"autograder": Path(__file__).resolve().parent.parent, "digits": Path(digits.__file__).resolve().parent}
@@ -79,5 +80,5 @@ def write_kernel_library(folder: Path, lesson: str, spec: Spec = SPEC) -> Path:
     source, settings = reference_for(lesson, reference.read_text(encoding="utf-8"), spec)
     reference.write_text(source, encoding="utf-8")
     if settings is not None:
-        (folder / "autograder" / "training_compile.json").write_text(json.dumps(settings), encoding="utf-8")
+        (folder / "autograder" / TRAINING_COMPILE_FILE).write_text(json.dumps(settings), encoding="utf-8")
     return folder

@@ -28,6 +28,7 @@ import psutil
 from jupyter_client.provisioning import LocalProvisioner
 
 from autograder.kernel.isolation import isolated
+from autograder.protocol import SANDBOX_VARIABLE
 
 PROVISIONER_NAME = "autograder-fork"
 SERVER = Path(__file__).with_name("factory_server.py")
@@ -35,7 +36,7 @@ SANDBOX = Path(__file__).with_name("sandbox.py")
 QUIET = Path(__file__).parent.parent / "quiet.py"  # the server imports TensorFlow with it, so its log holds no start-up lines
 # Variables that differ between notebooks; the rest of a kernel's environment is the factory's own. (pytest sets
 # PYTEST_CURRENT_TEST per test: students' self-check would otherwise start a TensorFlow-loaded factory per test.)
-PER_NOTEBOOK = ("HOME", "TMPDIR", "MPLCONFIGDIR", "PYTHONPATH", "AUTOGRADER_SANDBOX", "PYTEST_CURRENT_TEST")
+PER_NOTEBOOK = ("HOME", "TMPDIR", "MPLCONFIGDIR", "PYTHONPATH", SANDBOX_VARIABLE, "PYTEST_CURRENT_TEST")
 
 
 class FactoryError(RuntimeError):
@@ -74,7 +75,7 @@ class KernelFactory:
         data = env.get("MNIST_PATH")
         scripts = [str(SERVER), str(SANDBOX), str(QUIET)]
         readable = [*scripts, *([os.path.realpath(data)] if data and os.path.exists(data) else [])]
-        command = isolated([sys.executable, *scripts], read=readable, workspace=str(self.workspace))
+        command = isolated([sys.executable, *scripts, SANDBOX_VARIABLE], read=readable, workspace=str(self.workspace))
         self.isolated = command[0] != sys.executable
         self.log = self.workspace / "factory.log"  # why the factory or a kernel could not start
         with open(self.log, "wb") as log:

@@ -59,7 +59,7 @@ def forget_cached_locations() -> None:
     tempfile.tempdir = None
 
 
-def become_kernel(request: dict, restrict_filesystem, factory: int) -> None:
+def become_kernel(request: dict, restrict_filesystem, factory: int, sandbox_variable: str) -> None:
     """In the forked child: take the notebook's environment and sandbox, then run ipykernel (never returns)."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     nothing = os.open(os.devnull, os.O_RDWR)
@@ -72,7 +72,7 @@ def become_kernel(request: dict, restrict_filesystem, factory: int) -> None:
         os._exit(1)
     os.setsid()
     environment = dict(request["env"])
-    rules = environment.pop("AUTOGRADER_SANDBOX", None)  # absent: no sandbox
+    rules = environment.pop(sandbox_variable, None)  # absent: no sandbox
     os.environ.clear()
     os.environ.update(environment)
     os.chdir(request["cwd"])
@@ -92,7 +92,7 @@ def become_kernel(request: dict, restrict_filesystem, factory: int) -> None:
     runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
 
 
-def serve(sandbox_path: str, quiet_path: str) -> None:
+def serve(sandbox_path: str, quiet_path: str, sandbox_variable: str) -> None:
     """Preloads, then forks one kernel per request on standard input until the grader closes it."""
     libc = ctypes.CDLL(None)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # the factory dies with its grader
@@ -111,7 +111,7 @@ def serve(sandbox_path: str, quiet_path: str) -> None:
         pid = os.fork()
         if pid == 0:
             try:
-                become_kernel(request, restrict_filesystem, factory)
+                become_kernel(request, restrict_filesystem, factory, sandbox_variable)
                 os._exit(0)
             except SystemExit as stop:  # the kernel shut down
                 os._exit(stop.code if isinstance(stop.code, int) else 0)
@@ -123,4 +123,4 @@ def serve(sandbox_path: str, quiet_path: str) -> None:
 
 if __name__ == "__main__":
     del sys.path[0]  # this file's folder: the kernels import the course packages from their own copy
-    serve(sys.argv[1], sys.argv[2])
+    serve(sys.argv[1], sys.argv[2], sys.argv[3])

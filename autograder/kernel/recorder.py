@@ -1,7 +1,7 @@
 """Runs inside the student's kernel during batch grading: observes each exercise and saves it.
 
 The grader rewrites every check cell ``check("flatten", flatten)`` into
-``__autograder_record__("flatten", flatten)``. The recorder observes the answer exactly as the
+``__autograder_record__("flatten", flatten)`` (:data:`autograder.protocol.RECORDER_NAME`). The recorder observes the answer exactly as the
 in-notebook check would, then writes the observation as data (:mod:`autograder.kernel.serialize`) for the
 grader to check in its own process. It never raises, so one broken exercise doesn't stop the others.
 """
@@ -12,8 +12,9 @@ import json
 from pathlib import Path
 
 from autograder.exercises import observe
-from autograder.results import CheckResult, Outcome
 from autograder.kernel.serialize import save_observation
+from autograder.protocol import STATUS_FILE, Status
+from autograder.results import CheckResult, Outcome
 
 
 class Recorder:
@@ -30,13 +31,14 @@ class Recorder:
             if isinstance(observation, CheckResult):
                 # Only "there is nothing to check" travels this way; the grader gives it 0 points itself.
                 status = "not attempted" if observation.outcome is Outcome.NOT_ATTEMPTED else "error"
-                (target / "status.json").write_text(json.dumps({"status": status, "message": observation.message}))
+                said: Status = {"status": status, "message": observation.message}
+                (target / STATUS_FILE).write_text(json.dumps(said))
             else:
                 save_observation(observation, target)
         except Exception as error:  # noqa: BLE001 - report, never stop the notebook
-            (target / "status.json").write_text(json.dumps(
-                {"status": "error", "message": f"The grader could not save what your answer returned ({type(error).__name__}: {error})."}
-            ))
+            failed: Status = {"status": "error", "message": (
+                f"The grader could not save what your answer returned ({type(error).__name__}: {error}).")}
+            (target / STATUS_FILE).write_text(json.dumps(failed))
         print(f"[autograder] recorded {check_id}")
 
     def artifacts(self, model, history, figure, folder: str) -> None:

@@ -29,8 +29,6 @@ import platform
 import runpy
 import sys
 
-SANDBOX_VARIABLE = "AUTOGRADER_SANDBOX"
-
 # Landlock's system calls have the same numbers on every architecture (they're newer than the split).
 _CREATE_RULESET, _ADD_RULE, _RESTRICT_SELF = 444, 445, 446
 _CREATE_RULESET_VERSION = 1
@@ -159,6 +157,9 @@ def kernel_rules(temporary: str, library: str, data: str | None) -> dict[str, li
 
 def main() -> None:
     """Applies the rules from ``AUTOGRADER_SANDBOX`` (if set), then runs ipykernel with this process's arguments."""
+    # Imported here, not above: the kernel factory loads this file by path and must not import the course packages.
+    from autograder.protocol import SANDBOX_VARIABLE
+
     rules = os.environ.pop(SANDBOX_VARIABLE, None)  # absent: no sandbox
     if rules is not None:
         restrict_filesystem(**json.loads(rules))

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from autograder.protocol import ARRAYS_FILE, OBSERVATION_FILE
+
 
 @dataclass(frozen=True)
 class Opaque:
@@ -116,8 +118,8 @@ def save_observation(observation: dict, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     encoder = _Encoder(folder)
     structure = encoder.encode(observation)
-    np.savez(folder / "arrays.npz", **encoder.arrays)
-    (folder / "observation.json").write_text(json.dumps(structure), encoding="utf-8")
+    np.savez(folder / ARRAYS_FILE, **encoder.arrays)
+    (folder / OBSERVATION_FILE).write_text(json.dumps(structure), encoding="utf-8")
 
 
 def load_observation(folder: Path) -> dict:
@@ -135,8 +137,8 @@ def load_observation(folder: Path) -> dict:
             return keras.models.load_model(folder / f"{key}.keras", safe_mode=True)
 
     try:
-        structure = json.loads((folder / "observation.json").read_text(encoding="utf-8"))
-        with np.load(folder / "arrays.npz", allow_pickle=False) as stored:
+        structure = json.loads((folder / OBSERVATION_FILE).read_text(encoding="utf-8"))
+        with np.load(folder / ARRAYS_FILE, allow_pickle=False) as stored:
             arrays = {key: stored[key] for key in stored.files}
         return _decode(structure, arrays, load_model)
     except (OSError, ValueError, KeyError, TypeError) as error:

@@ -6,7 +6,7 @@ import ast
 
 import nbformat
 
-RECORDER_NAME = "__autograder_record__"
+from autograder.protocol import RECORDER_NAME
 
 
 def grade_id(cell) -> str | None:
