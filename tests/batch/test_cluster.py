@@ -20,11 +20,10 @@ from autograder.batch.cluster import connect
 from autograder.batch.grade_class import grade_class
 from autograder.kernel.isolation import bubblewrap
 from autograder.kernel.sandbox import landlock_abi
-from conftest import PROJECT_ROOT
+from support.paths import EXAMPLE_SUBMISSIONS, PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
-EXAMPLES = PROJECT_ROOT / "examples" / "submissions"
 STUDENTS = ("fails_units_25", "passes_all")
 DASK = str(Path(sys.executable).with_name("dask"))
 
@@ -46,7 +45,7 @@ def submitted(tmp_path_factory) -> Path:
     """Two example students in nbgrader's layout."""
     root = tmp_path_factory.mktemp("class") / "submitted"
     for student in STUDENTS:
-        shutil.copytree(EXAMPLES / student, root / student)
+        shutil.copytree(EXAMPLE_SUBMISSIONS / student, root / student)
     return root
 
 

@@ -2,67 +2,27 @@
 
 Grading one student (five notebooks, each in a fresh kernel; lesson 04 trains three times) takes about
 a minute, so each student is graded once per session, in the kernels the class grader starts (its environment,
-one TensorFlow thread), and the result is shared by every test here and in test_nbgrader_agreement.py.
+one TensorFlow thread), and the result is shared by every test here and in test_nbgrader_agreement.py
+(support/examples.py grades them and holds what each is expected to get).
 Grading the class a second time, to check that it comes out the same, adds a few minutes more.
 """
 
 from __future__ import annotations
 
-import functools
 import sys
 from pathlib import Path
 
 import pytest
 
 from autograder.batch import grade_class as class_grader
-from autograder.batch.grade_class import GradingOptions, grade_class, kernel_environment
-from autograder.lesson.grade import NotebookGrade, grade_notebook
+from autograder.batch.grade_class import grade_class
+from autograder.lesson.grade import NotebookGrade
 from autograder.results import CheckResult, Outcome
 from autograder.spec import SPEC
-from conftest import LESSON_NAMES, LESSONS, PROJECT_ROOT
+from support.examples import EXPECTED, STUDENTS, grade_student
+from support.paths import ASSIGNMENT, EXAMPLE_SUBMISSIONS, EXAMPLES, LESSON_NAMES
 
 pytestmark = pytest.mark.slow
-
-EXAMPLES = PROJECT_ROOT / "examples"
-SUBMISSIONS = EXAMPLES / "submissions"
-ASSIGNMENT = "mnist"
-
-FAILED, NOT_ATTEMPTED = Outcome.FAILED, Outcome.NOT_ATTEMPTED
-
-# student -> {check that does not pass: (its outcome, fragments its message must contain)}.
-# Every check not listed must pass with full points.
-EXPECTED: dict[str, dict[str, tuple[Outcome, tuple[str, ...]]]] = {
-    "passes_all": {},
-    "fails_layer_name": {"build_model": (FAILED, ("hidden2", "layer2"))},
-    "fails_units_25": {"build_model": (FAILED, ("layer2 has 25 units; the spec asks for 30.",))},
-    "fails_learning_rate": {"compile_model": (FAILED, ("0.01", "0.001"))},
-    "fails_no_scaling": {"flatten": (FAILED, ("[0, 1]",))},
-    "fails_from_logits": {"compile_model": (FAILED, ("from_logits=True", "your output layer applies softmax", "from_logits=False"))},
-    "fails_scrambled_pixels": {"flatten": (FAILED, ("transposed",))},
-    "unfinished_train": {"compile_model": (NOT_ATTEMPTED, ()), "train": (NOT_ATTEMPTED, ())},
-}
-STUDENTS = sorted(EXPECTED)
-
-
-@functools.cache
-def grade_student(student: str) -> tuple[NotebookGrade, ...]:
-    """Grades one example student's five notebooks on the synthetic digits, once per session.
-
-    The kernels get the class grader's environment (:func:`autograder.batch.grade_class.kernel_environment`),
-    so these grades are the ones ``mnist-grade`` gives, down to the last digit of a trained accuracy.
-
-    Args:
-        student: The student's folder name under examples/submissions.
-
-    Returns:
-        One grade per lesson, in lesson order.
-    """
-    folder = SUBMISSIONS / student / ASSIGNMENT
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MNIST_PATH", "synthetic")
-        env = kernel_environment(GradingOptions())
-        return tuple(grade_notebook(folder / f"{lesson}.ipynb", release=LESSONS / f"{lesson}.ipynb", env=env)
-                     for lesson in LESSON_NAMES)
 
 
 @pytest.fixture(scope="session")
@@ -83,9 +43,9 @@ def not_passed(grades: tuple[NotebookGrade, ...]) -> dict[str, Outcome]:
 
 def test_every_student_has_five_lessons():
     """Does examples/submissions hold exactly the expected students, each with every lesson?"""
-    assert sorted(path.name for path in SUBMISSIONS.iterdir() if path.is_dir()) == STUDENTS
+    assert sorted(path.name for path in EXAMPLE_SUBMISSIONS.iterdir() if path.is_dir()) == STUDENTS
     for student in STUDENTS:
-        assert sorted(p.stem for p in (SUBMISSIONS / student / ASSIGNMENT).glob("*.ipynb")) == LESSON_NAMES
+        assert sorted(p.stem for p in (EXAMPLE_SUBMISSIONS / student / ASSIGNMENT).glob("*.ipynb")) == LESSON_NAMES
 
 
 def test_examples_are_what_the_script_generates(tmp_path):
@@ -172,10 +132,10 @@ def test_grading_the_class_twice_gives_identical_results(graded, tmp_path):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MNIST_PATH", "synthetic")
         patch.setattr(class_grader, "grade_notebook", from_cache)
-        grade_class(SUBMISSIONS, output=first, jobs=1, force=True, progress=False)
+        grade_class(EXAMPLE_SUBMISSIONS, output=first, jobs=1, force=True, progress=False)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MNIST_PATH", "synthetic")
-        grade_class(SUBMISSIONS, output=second, jobs=2, force=True, progress=False)
+        grade_class(EXAMPLE_SUBMISSIONS, output=second, jobs=2, force=True, progress=False)
 
     once, again = class_outputs(first), class_outputs(second)
     assert sorted(once) == sorted(again) == sorted([f"results/{s}.json" for s in STUDENTS] + ["gradebook.csv"])

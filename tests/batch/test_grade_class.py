@@ -12,9 +12,8 @@ import nbformat
 import pytest
 
 from autograder.batch.cli import main
-from conftest import PROJECT_ROOT
+from support.paths import EXAMPLE_SUBMISSIONS, PROJECT_ROOT
 
-EXAMPLES = PROJECT_ROOT / "examples" / "submissions"
 STUDENTS = ("passes_all", "fails_units_25")
 
 
@@ -30,7 +29,7 @@ def graded_class(tmp_path_factory):
     keras.ops.convert_to_numpy(keras.ops.ones(3) * 2)
     root = tmp_path_factory.mktemp("class")
     for student in STUDENTS:
-        shutil.copytree(EXAMPLES / student, root / "submitted" / student)
+        shutil.copytree(EXAMPLE_SUBMISSIONS / student, root / "submitted" / student)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MNIST_PATH", "synthetic")
         assert main([str(root / "submitted"), "--output", str(root / "out"), "--jobs", "2", "--no-progress"]) == 0
@@ -99,7 +98,7 @@ def test_a_release_folder_without_every_lesson_is_refused_before_grading(tmp_pat
     release = tmp_path / "release"
     release.mkdir()
     shutil.copy(PROJECT_ROOT / "lessons" / "mnist" / "01_load.ipynb", release)
-    assert main([str(EXAMPLES / "passes_all" / "mnist"), "--release", str(release), "--output", str(tmp_path / "out")]) == 2
+    assert main([str(EXAMPLE_SUBMISSIONS / "passes_all" / "mnist"), "--release", str(release), "--output", str(tmp_path / "out")]) == 2
     assert "lacks 02_reshape.ipynb, 03_build.ipynb" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
@@ -116,7 +115,7 @@ def test_notebooks_the_grader_fails_on_say_so_and_are_retried_next_run(tmp_path,
     student = tmp_path / "submitted" / "ana" / "mnist"
     student.mkdir(parents=True)
     for lesson in ("01_load", "02_reshape"):
-        shutil.copy(EXAMPLES / "passes_all" / "mnist" / f"{lesson}.ipynb", student)
+        shutil.copy(EXAMPLE_SUBMISSIONS / "passes_all" / "mnist" / f"{lesson}.ipynb", student)
     [record] = grade_class(tmp_path / "submitted", output=tmp_path / "out", options=GradingOptions(release=release),
                            progress=False)
     told = capsys.readouterr().err

@@ -21,10 +21,9 @@ from autograder.batch.cli import main as mnist_grade
 from autograder.batch.gradescope import MAX_UNZIPPED_BYTES, build_bundle, results_json, unpack_bundle, unpack_upload
 from autograder.batch.reports import student_record
 from autograder.spec import SPEC
-from conftest import PROJECT_ROOT
+from support.paths import EXAMPLE_SUBMISSIONS, FIXTURES, PROJECT_ROOT
 
-SCHEMA = json.loads((Path(__file__).parent / "fixtures" / "gradescope" / "results.schema.json").read_text())
-EXAMPLES = PROJECT_ROOT / "examples" / "submissions"
+SCHEMA = json.loads((FIXTURES / "gradescope" / "results.schema.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +159,7 @@ def test_bundle_grades_an_upload_as_mnist_grade_does(bundle, tmp_path):
     """Graded through the bundle (uploaded as a zip with a folder inside), does an example student get exactly the
     points per check that mnist-grade gives the same notebooks?"""
     root = unpack_bundle(bundle, tmp_path / "autograder")
-    student = EXAMPLES / "fails_units_25" / "mnist"
+    student = EXAMPLE_SUBMISSIONS / "fails_units_25" / "mnist"
     with zipfile.ZipFile(root / "submission" / "my-work.zip", "w") as archive:
         for notebook in sorted(student.glob("*.ipynb")):
             archive.write(notebook, f"mnist/{notebook.name}")
@@ -184,7 +183,7 @@ def test_bundle_grades_an_upload_as_mnist_grade_does(bundle, tmp_path):
 def test_bundle_grades_an_upload_of_one_lesson(bundle, tmp_path):
     """Does an upload of only 03_build.ipynb earn its points, with every other lesson's checks listed at 0?"""
     root = unpack_bundle(bundle, tmp_path)
-    shutil.copy(EXAMPLES / "passes_all" / "mnist" / "03_build.ipynb", root / "submission")
+    shutil.copy(EXAMPLE_SUBMISSIONS / "passes_all" / "mnist" / "03_build.ipynb", root / "submission")
     results = run_autograder(root)
     scores = {test["name"]: test["score"] for test in results["tests"]}
     assert results["score"] == scores["03_build: build_model"] == SPEC.points["build_model"]

@@ -12,11 +12,10 @@ import time
 
 import pytest
 
-from conftest import PROJECT_ROOT
+from support.paths import EXAMPLE_SUBMISSIONS
 
 pytestmark = pytest.mark.slow
 
-EXAMPLES = PROJECT_ROOT / "examples" / "submissions"
 STUDENTS = ("fails_layer_name", "fails_units_25", "passes_all")
 LESSONS_KEPT = ("01_load", "03_build")  # two quick lessons per student keep the test short
 
@@ -26,7 +25,7 @@ def small_class(root):
         folder = root / "submitted" / student / "mnist"
         folder.mkdir(parents=True)
         for lesson in LESSONS_KEPT:
-            shutil.copy(EXAMPLES / student / "mnist" / f"{lesson}.ipynb", folder)
+            shutil.copy(EXAMPLE_SUBMISSIONS / student / "mnist" / f"{lesson}.ipynb", folder)
     return root / "submitted"
 
 

@@ -23,8 +23,9 @@ import nbformat
 import pytest
 
 from autograder.spec import SPEC
-from conftest import LESSON_NAMES, LESSONS, SOLUTIONS
-from test_examples import ASSIGNMENT, STUDENTS, SUBMISSIONS, grade_student
+from support.environments import instructor_environment
+from support.examples import STUDENTS, grade_student
+from support.paths import ASSIGNMENT, EXAMPLE_SUBMISSIONS, LESSON_NAMES, LESSONS, SOLUTIONS
 
 pytestmark = pytest.mark.slow
 
@@ -74,7 +75,7 @@ def make_course(root: Path) -> str:
     shutil.copytree(SOLUTIONS, root / "solutions" / ASSIGNMENT)
     shutil.copytree(LESSONS, root / "lessons" / ASSIGNMENT)
     for student in STUDENTS:
-        shutil.copytree(SUBMISSIONS / student / ASSIGNMENT, root / "submitted" / student / ASSIGNMENT)
+        shutil.copytree(EXAMPLE_SUBMISSIONS / student / ASSIGNMENT, root / "submitted" / student / ASSIGNMENT)
     return db_url
 
 
@@ -83,20 +84,10 @@ def with_venv_on_path() -> str:
     return os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")])
 
 
-def instructor_environment() -> dict[str, str]:
-    """The environment an instructor's `nbgrader autograde` would run in, on the synthetic digits.
-
-    PYTEST_CURRENT_TEST is left out: with it set, ipykernel stops forwarding what the kernel's libraries
-    write to file descriptor 2 (TensorFlow's C++ log lines), and nbgrader, which scores a check cell 0
-    when it wrote to stderr, would see less than it does outside pytest.
-    """
-    env = {name: value for name, value in os.environ.items() if name != "PYTEST_CURRENT_TEST"}
-    return {**env, "MNIST_PATH": "synthetic", "PATH": with_venv_on_path()}
-
-
 def nbgrader(root: Path, *arguments: str, timeout: float) -> subprocess.CompletedProcess:
     """Runs an nbgrader command in the course folder as an instructor would; fails the test if it fails."""
-    env = instructor_environment()
+    # Without pytest's marker: nbgrader, which scores a check cell 0 when it wrote to stderr, sees what it does outside pytest.
+    env = instructor_environment(MNIST_PATH="synthetic", PATH=with_venv_on_path())
     done = subprocess.run([NBGRADER, *arguments], cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, f"nbgrader {' '.join(arguments)} failed:\n{done.stdout}\n{done.stderr}"
     return done

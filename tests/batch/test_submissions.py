@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from autograder.batch.submissions import find_submissions, safe_key
-from conftest import LESSONS
+from support.paths import LESSONS
 
 
 def test_nbgrader_layout_gives_one_submission_per_student(tmp_path):

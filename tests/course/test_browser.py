@@ -13,11 +13,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from browser import RenderedCell, chromium_executable, headless_chromium, open_notebook, read_cells, run_all_cells
-from browser import running_lab, save_screenshot, shut_down_kernels
-from conftest import LESSONS
-from hostile import submission
-from test_notebook_frontend import student_environment
+from support.browser import RenderedCell, chromium_executable, headless_chromium, open_notebook, read_cells, run_all_cells
+from support.browser import running_lab, save_screenshot, shut_down_kernels
+from support.environments import student_environment
+from support.hostile import submission
+from support.paths import LESSONS
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

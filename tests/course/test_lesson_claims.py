@@ -11,7 +11,8 @@ import re
 import nbformat
 
 from autograder.spec import SPEC
-from conftest import SOLUTIONS, lesson_text
+from support.lesson_text import lesson_text
+from support.paths import SOLUTIONS
 
 
 def given_cell(lesson: str, grade_id: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 
 import nbformat
 import pytest
@@ -11,12 +10,8 @@ from nbclient import NotebookClient
 
 from autograder.notebook import CheckFailed, ExerciseUnfinished, check, format_result, hint, require
 from autograder.results import CheckResult, Outcome
-from conftest import LESSONS
-
-
-# What TensorFlow writes to the process's standard error while it starts and trains, line by line.
-TENSORFLOW_LOG_LINE = re.compile(
-    r"absl::InitializeLog|oneDNN custom operations|cuda drivers|cuInit|cpu_feature_guard|^[IWEF]\d{4} \d\d:\d\d", re.M)
+from support.environments import TENSORFLOW_LOG_LINE, student_environment
+from support.paths import LESSONS
 
 
 def run_cells(*sources: str, cwd, env: dict[str, str] | None = None) -> list[nbformat.NotebookNode]:
@@ -32,12 +27,6 @@ def text_of(cell) -> str:
 
 def stderr_of(cells) -> str:
     return "".join(output.text for cell in cells for output in cell.outputs if output.get("name") == "stderr")
-
-
-def student_environment() -> dict[str, str]:
-    """The environment without pytest's marker: with PYTEST_CURRENT_TEST set, ipykernel stops forwarding what
-    libraries write to the process's stderr, and this test would see nothing either way."""
-    return {name: value for name, value in os.environ.items() if name not in ("PYTEST_CURRENT_TEST", "TF_CPP_MIN_LOG_LEVEL")}
 
 
 def test_failed_check_shows_the_message_not_the_graders_frames(tmp_path):

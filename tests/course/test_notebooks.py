@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -15,16 +14,10 @@ from nbclient import NotebookClient
 from autograder.lesson.grade import grade_notebook
 from autograder.lesson.instrument import is_test_cell
 from autograder.results import Outcome
-from conftest import LESSON_NAMES, LESSONS, SOLUTIONS
-from test_notebook_frontend import TENSORFLOW_LOG_LINE
+from support.environments import TENSORFLOW_LOG_LINE, instructor_environment
+from support.paths import LESSON_NAMES, LESSONS, SOLUTIONS
 
 pytestmark = pytest.mark.slow
-
-
-def instructor_environment() -> dict[str, str]:
-    """The environment without pytest's marker: with PYTEST_CURRENT_TEST set, ipykernel stops forwarding what
-    libraries write to stderr, which would hide output that makes nbgrader fail a check cell."""
-    return {name: value for name, value in os.environ.items() if name != "PYTEST_CURRENT_TEST"}
 
 
 @pytest.mark.parametrize("lesson", LESSON_NAMES)

@@ -14,7 +14,7 @@ import pytest
 
 from autograder.lesson.instrument import check_call, is_test_cell
 from autograder.spec import SPEC
-from conftest import LESSON_NAMES, LESSONS, PROJECT_ROOT, SOLUTIONS
+from support.paths import LESSON_NAMES, LESSONS, PROJECT_ROOT, SOLUTIONS
 
 NBGRADER = str(Path(sys.executable).with_name("nbgrader"))
 SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)

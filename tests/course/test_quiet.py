@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT_ROOT
+from support.paths import EXAMPLE_SUBMISSIONS, PROJECT_ROOT
 
-EXAMPLES = PROJECT_ROOT / "examples" / "submissions"
 # Pieces of the lines TensorFlow, its CUDA stubs and ipykernel write about the machine, not about the grading.
 NOISE = ("oneDNN", "absl::", "cuda", "cuInit", "TF_ENABLE_ONEDNN_OPTS", "running over TCP without encryption",
          "This TensorFlow binary is optimized")
@@ -58,7 +57,7 @@ def test_mnist_grade_with_two_workers_prints_no_log_lines(tmp_path):
     """Does ``mnist-grade --jobs 2`` (spawned workers, each with its kernel factory) print only its gradebook?"""
     for student, example in (("ana", "passes_all"), ("bo", "fails_units_25")):
         (tmp_path / "submitted" / student / "mnist").mkdir(parents=True)
-        shutil.copy(EXAMPLES / example / "mnist" / "03_build.ipynb", tmp_path / "submitted" / student / "mnist")
+        shutil.copy(EXAMPLE_SUBMISSIONS / example / "mnist" / "03_build.ipynb", tmp_path / "submitted" / student / "mnist")
     done = run([str(Path(sys.executable).with_name("mnist-grade")), str(tmp_path / "submitted"),
                 "--output", str(tmp_path / "out"), "--jobs", "2", "--no-progress"])
     assert done.returncode == 0, done.stderr
@@ -71,7 +70,7 @@ def test_mnist_grade_with_two_workers_prints_no_log_lines(tmp_path):
 def test_selfcheck_shows_a_failed_checks_message_once_with_its_hint_and_no_log_lines(tmp_path):
     """Run as ``make check`` runs it (from the project, with its pytest settings), does a failing exercise show
     the check's message and hint exactly once, and nothing from TensorFlow or the kernel?"""
-    shutil.copy(EXAMPLES / "fails_units_25" / "mnist" / "03_build.ipynb", tmp_path)
+    shutil.copy(EXAMPLE_SUBMISSIONS / "fails_units_25" / "mnist" / "03_build.ipynb", tmp_path)
     done = run([sys.executable, "-m", "pytest", "--pyargs", "autograder.selfcheck", "-p", "no:cacheprovider",
                 "-k", "build_model"], cwd=PROJECT_ROOT, env={"MNIST_LESSONS": str(tmp_path), "COLUMNS": "200"})
     output = done.stdout + done.stderr

@@ -11,7 +11,7 @@ import pytest
 
 from autograder import reference
 from autograder.spec import SPEC
-from conftest import quoted_percent
+from support.lesson_text import quoted_percent
 
 pytestmark = pytest.mark.slow
 

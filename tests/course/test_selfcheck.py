@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from autograder.spec import SPEC
-from conftest import LESSONS, SOLUTIONS
+from support.paths import LESSONS, SOLUTIONS
 
 pytestmark = pytest.mark.slow
 

@@ -6,17 +6,16 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
+from support.paths import PROJECT_ROOT
 
 from digits import idx, mnist
 from digits.errors import MnistDataError, MnistUnavailableError, SyntheticDigitsWarning
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = mnist.shared_mnist_dir(ROOT)
-EXPECTED_SHARED = (ROOT / ".." / "shared" / "data" / "mnist").resolve()
+SHARED = mnist.shared_mnist_dir(PROJECT_ROOT)
+EXPECTED_SHARED = (PROJECT_ROOT / ".." / "shared" / "data" / "mnist").resolve()
 needs_shared_files = pytest.mark.skipif(
     SHARED is None,
     reason=f"official MNIST test files not found at {EXPECTED_SHARED}; real-data checks skipped")
@@ -346,7 +345,7 @@ def test_offline_without_cache_names_both_fixes(tmp_path):
             print("RAISED:", exc)
     """)
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env,
+    result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, env=env,
                             capture_output=True, text=True, timeout=180)
     elapsed = time.monotonic() - started
     assert "RAISED:" in result.stdout, result.stdout + result.stderr

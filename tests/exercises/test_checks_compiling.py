@@ -8,7 +8,7 @@ from autograder.exercises.compiling import check_compile_model, loss_settings, m
 from autograder.exercises.describe import describe_compile
 from autograder.exercises import run_check
 from autograder.results import Outcome
-from conftest import assert_scored
+from support.assertions import assert_scored
 
 
 def compiler(loss=None, optimizer=None, metrics=("accuracy",)):

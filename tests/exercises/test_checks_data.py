@@ -9,7 +9,7 @@ from autograder.exercises.data import check_class_counts, check_flatten, check_l
 from autograder.exercises import run_check
 from autograder.results import Outcome
 from autograder.spec import SPEC
-from conftest import assert_scored
+from support.assertions import assert_scored
 
 
 

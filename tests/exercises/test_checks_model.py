@@ -10,7 +10,7 @@ from autograder.exercises.describe import describe_compile, describe_independenc
 from autograder.exercises import run_check
 from autograder.results import Outcome
 from autograder.spec import SPEC
-from conftest import assert_scored
+from support.assertions import assert_scored
 
 
 

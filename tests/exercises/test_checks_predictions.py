@@ -16,7 +16,7 @@ from autograder.exercises import run_check  # noqa: E402
 from autograder.results import Outcome  # noqa: E402
 from autograder.kernel.serialize import round_trip  # noqa: E402
 from autograder.spec import SPEC  # noqa: E402
-from conftest import assert_scored  # noqa: E402
+from support.assertions import assert_scored  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

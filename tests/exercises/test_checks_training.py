@@ -16,11 +16,11 @@ from autograder.exercises import observe, run_check
 from autograder.exercises.training import measure_val_accuracy, validation_rows
 from autograder.results import Outcome
 from autograder.spec import SPEC
-from conftest import assert_scored
+from support.assertions import assert_scored
+from support.training import SMALL_DIGITS, fabricated_train
 
 SAMPLES = 3000
 REFERENCE_ACCURACY = 0.86
-SMALL = 300  # rows of synthetic digits for the tests that really train: 240 to fit, the last 60 to validate
 
 
 def history(epochs=20, steps=75, validation=True, final_val_accuracy=0.85):
@@ -267,16 +267,7 @@ def test_empty_val_accuracy_fails_without_crashing():
     assert result.outcome is Outcome.FAILED
 
 
-# Against real Keras models and Histories.
-
-
-@pytest.fixture(scope="module")
-def small_digits():
-    """300 synthetic digits, flattened and scaled, and their labels."""
-    from digits.synthetic import make_digits
-
-    images, labels = make_digits(SMALL, seed=0)
-    return reference.flatten(images), labels
+# Against real Keras models and Histories, on small_digits (the conftest's fixture: SMALL_DIGITS synthetic digits).
 
 
 @pytest.fixture(scope="module")
@@ -289,21 +280,12 @@ def real_fit(small_digits):
     return model, reference.train(model, X, y)
 
 
-def fabricated_history(epochs=SPEC.training.epochs, steps=None, accuracy=1.0):
-    """A History set up by hand, with no training behind it: the numbers a cheat would like."""
-    history = keras.callbacks.History()
-    history.params = {"verbose": 0, "epochs": epochs, "steps": steps or SPEC.training.steps_per_epoch(SMALL)}
-    history.history = {"loss": [0.01] * epochs, "accuracy": [accuracy] * epochs,
-                       "val_loss": [0.01] * epochs, "val_accuracy": [accuracy] * epochs}
-    return history
-
-
 def test_validation_rows_are_the_last_fifth_as_keras_holds_them_out(real_fit, small_digits):
     """Does the grader's measurement on the last 20% of rows equal the History's final val_accuracy exactly?"""
     model, history = real_fit
     X, y = small_digits
     X_val, y_val = validation_rows(X, y)
-    assert len(X_val) == SMALL - SPEC.training.training_samples(SMALL) == 60
+    assert len(X_val) == SMALL_DIGITS - SPEC.training.training_samples(SMALL_DIGITS) == 60
     np.testing.assert_array_equal(X_val, X[-60:])
     measured, problem = measure_val_accuracy(model, X, y)
     assert problem == ""
@@ -320,7 +302,7 @@ def test_reference_train_passes_measured_by_the_grader(small_digits):
 
 def test_fabricated_perfect_history_without_training_fails(small_digits):
     """Known wrong: a hand-made History with perfect numbers and no training: mismatch, and the accuracy is too low."""
-    result = run_check("train", lambda model, X, y: fabricated_history(), *small_digits)
+    result = run_check("train", fabricated_train, *small_digits)
     assert_scored(result, "train", passed=False)
     lines = result.message.splitlines()
     assert len(lines) == 2
@@ -408,14 +390,14 @@ def test_fit_calls_are_recorded_and_fit_is_keras_own_again(small_digits):
     assert "fit" not in vars(observation["model"])
     right = observe("train", lambda model, X, y: model.fit(X, y, epochs=1, verbose=0), X, y)["fit_calls"]
     assert right == [{"epochs": 1, "batch_size": None, "validation_split": 0.0, "validation_data": None,
-                      "rows": SMALL, "given_x": True, "callbacks": []}]
+                      "rows": SMALL_DIGITS, "given_x": True, "callbacks": []}]
 
 
 def test_an_untrained_network_is_far_below_the_floor(small_digits):
     """Is "the weights must have changed" already implied by the accuracy floor: does the untrained network,
     measured the grader's way, sit near chance, far below the reference minus the margin?"""
     X, y = small_digits
-    untrained = observe("train", lambda model, X, y: fabricated_history(), X, y)["model"]
+    untrained = observe("train", fabricated_train, X, y)["model"]
     keras.utils.set_random_seed(SPEC.data.seed)
     initial = reference.build_model()
     for kept, fresh in zip(untrained.get_weights(), initial.get_weights(), strict=True):

@@ -13,6 +13,7 @@ from autograder.exercises import EXERCISES, grader_inputs, judge, observe, run_c
 from autograder.results import CheckResult, Outcome  # noqa: E402
 from autograder.kernel.serialize import load_observation, save_observation  # noqa: E402
 from autograder.spec import DEFAULT_SPEC_PATH, SPEC, load_spec  # noqa: E402
+from support.training import fabricated_train  # noqa: E402
 
 
 def unfinished(*args, **kwargs):
@@ -136,25 +137,8 @@ def _write(path, text):
     return path
 
 
-# The train exercise: the grader measures the trained model itself, in memory and from disk alike.
-
-
-@pytest.fixture(scope="module")
-def small_digits():
-    """300 synthetic digits, flattened and scaled, and their labels: enough to train in a few seconds."""
-    from digits.synthetic import make_digits
-
-    images, labels = make_digits(300, seed=0)
-    return reference.flatten(images), labels
-
-
-def fabricated_train(model, X, y):
-    """A train that doesn't train: it hands back a History with perfect numbers, set by hand."""
-    epochs = SPEC.training.epochs
-    history = keras.callbacks.History()
-    history.params = {"verbose": 0, "epochs": epochs, "steps": SPEC.training.steps_per_epoch(len(X))}
-    history.history = {name: [1.0] * epochs for name in ("loss", "accuracy", "val_loss", "val_accuracy")}
-    return history
+# The train exercise: the grader measures the trained model itself, in memory and from disk alike
+# (small_digits is the conftest's fixture; fabricated_train never calls fit).
 
 
 def test_train_observation_keeps_the_trained_model(small_digits):

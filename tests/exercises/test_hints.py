@@ -12,7 +12,7 @@ from autograder.exercises import EXERCISES, first_hint
 from autograder.lesson.instrument import check_call, is_test_cell
 from autograder.notebook import CheckFailed, check, hint
 from autograder.spec import DEFAULT_SPEC_PATH, SPEC, load_spec
-from conftest import LESSON_NAMES, LESSONS, SOLUTIONS
+from support.paths import LESSON_NAMES, LESSONS, SOLUTIONS
 
 SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 

@@ -8,7 +8,6 @@ and the example class. Only the class run at the end starts kernels.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import os
 import shutil
@@ -25,10 +24,11 @@ from autograder.batch.reports import student_record, write_student_outputs
 from autograder.results import CheckResult, Outcome
 from autograder.spec import SPEC
 from autograder.batch.submissions import safe_key
-from conftest import LESSONS, PROJECT_ROOT
+from support.paths import ASSIGNMENT, EXAMPLE_SUBMISSIONS, FIXTURES, LESSONS
+from support.snapshots import snapshot
 
-BROKEN = Path(__file__).parent / "fixtures" / "broken"
-PASSING = PROJECT_ROOT / "examples" / "submissions" / "passes_all" / "mnist"
+BROKEN = FIXTURES / "broken"
+PASSING = EXAMPLE_SUBMISSIONS / "passes_all" / ASSIGNMENT
 
 # fixture file -> (words the message must hold, words the hint must hold)
 EXPECTED = {
@@ -64,27 +64,6 @@ def version_3(path: Path) -> str:
     text = nbformat.writes(nbformat.convert(nbformat.read(path, as_version=4), 3))
     assert json.loads(text)["nbformat"] == 3 and "worksheets" in json.loads(text)
     return text
-
-
-def snapshot(*roots: Path, skip: Path | None = None) -> dict[str, tuple]:
-    """Every folder, file and link under ``roots`` (not following links, leaving out ``skip``): content and mtime."""
-    found = {}
-    for root in roots:
-        for folder, folders, files in os.walk(root):
-            if skip is not None and Path(folder) == skip:
-                folders[:] = []
-                continue
-            for name in folders + files:
-                path = Path(folder) / name
-                if path == skip:
-                    continue
-                if path.is_symlink():
-                    found[str(path)] = ("link", os.readlink(path))
-                elif path.is_file():
-                    found[str(path)] = (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns)
-                else:
-                    found[str(path)] = ("folder",)
-    return found
 
 
 def inside(folder: Path) -> bool:

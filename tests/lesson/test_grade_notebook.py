@@ -8,7 +8,7 @@ import pytest
 from autograder.lesson.grade import grade_notebook
 from autograder.lesson.instrument import grade_id
 from autograder.results import Outcome
-from conftest import LESSONS, SOLUTIONS
+from support.paths import ASSIGNMENT, EXAMPLE_SUBMISSIONS, LESSONS, SOLUTIONS
 
 pytestmark = pytest.mark.slow
 
@@ -77,7 +77,7 @@ def test_grading_twice_gives_identical_results(synthetic_digits):
     """Does grading the training lesson twice give exactly the same results, accuracy figures included?"""
     from autograder.batch.grade_class import GradingOptions, kernel_environment
 
-    example = LESSONS.parent.parent / "examples" / "submissions" / "fails_learning_rate" / "mnist" / "04_train.ipynb"
+    example = EXAMPLE_SUBMISSIONS / "fails_learning_rate" / ASSIGNMENT / "04_train.ipynb"
     env = kernel_environment(GradingOptions())
     first, second = (grade_notebook(example, release=LESSONS / "04_train.ipynb", env=env) for _ in range(2))
     assert [r.to_dict() for r in first.results] == [r.to_dict() for r in second.results]

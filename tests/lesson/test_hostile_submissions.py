@@ -1,4 +1,4 @@
-"""Hostile submissions (tests/hostile.py), graded end to end: each gets exactly its expected result.
+"""Hostile submissions (tests/support/hostile.py), graded end to end: each gets exactly its expected result.
 
 Every case is graded the way a class is (restored on the released lesson, in a real kernel in the grader's
 sandbox, with the kernel environment the batch grader gives), under small limits so the runaway cases end
@@ -21,7 +21,6 @@ limits), so it is not marked slow.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import socket
@@ -35,14 +34,15 @@ import nbformat
 import psutil
 import pytest
 
-import hostile
 from autograder.batch.grade_class import GradingOptions, kernel_environment
 from autograder.lesson.grade import grade_notebook
 from autograder.kernel.isolation import bubblewrap
 from autograder.limits import Limits
 from autograder.results import Outcome
 from autograder.spec import SPEC
-from conftest import LESSONS, PROJECT_ROOT
+from support import hostile
+from support.paths import LESSONS, PROJECT_ROOT
+from support.snapshots import snapshot
 
 PASSED, FAILED, ERROR = Outcome.PASSED, Outcome.FAILED, Outcome.ERROR
 GB = 2**30
@@ -263,21 +263,6 @@ def test_every_case_has_an_expectation():
 
 # --- what must not change, and what must not be left running ---------------------------------------------------
 
-def _hash_tree(root: Path) -> dict[str, str]:
-    if root.is_file():
-        return {str(root): hashlib.sha256(root.read_bytes()).hexdigest()}
-    return {str(path): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(root.rglob("*")) if path.is_file() and "__pycache__" not in path.parts}
-
-
-def _snapshot(roots: list[Path]) -> dict[str, str]:
-    hashes = {}
-    for root in roots:
-        if root.exists():
-            hashes.update(_hash_tree(root))
-    return hashes
-
-
 class Listeners:
     """Sockets outside the kernel's sandbox that hostile code aims at, each recording what reaches it.
 
@@ -376,7 +361,7 @@ def outside(tmp_path, listeners):
     real_files = {path: path.read_bytes() for path in (targets["keras_config"], targets["lesson_file"], targets["course_module"])
                   if path.exists()}
     assert not SITE_CUSTOMIZE.exists(), f"{SITE_CUSTOMIZE} exists before the case ran"
-    before = _snapshot(watched)
+    before = snapshot(*watched, contents_only=True)
     yield targets
     assert not targets["canary"].exists(), f"a process outside the sandbox wrote {targets['canary'].read_text()!r}"
     for path, content in real_files.items():
@@ -386,7 +371,7 @@ def outside(tmp_path, listeners):
     if SITE_CUSTOMIZE.exists():
         SITE_CUSTOMIZE.unlink()
         pytest.fail(f"the case wrote {SITE_CUSTOMIZE} (now removed)")
-    assert _snapshot(watched) == before, "something outside the kernel's folder changed"
+    assert snapshot(*watched, contents_only=True) == before, "something outside the kernel's folder changed"
 
 
 def _strays() -> list[psutil.Process]:

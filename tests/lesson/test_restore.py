@@ -9,7 +9,7 @@ import pytest
 
 from autograder.lesson.instrument import grade_id, is_test_cell
 from autograder.lesson.restore import restore_from_release
-from conftest import LESSONS
+from support.paths import LESSONS
 
 RELEASE = LESSONS / "03_build.ipynb"
 

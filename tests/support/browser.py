@@ -1,4 +1,4 @@
-"""Lessons opened in JupyterLab in headless Chromium, as a student sees them: helpers for tests/test_browser.py, and
+"""Lessons opened in JupyterLab in headless Chromium, as a student sees them: helpers for tests/course/test_browser.py, and
 a maintainer's script that runs every lesson of a folder in the browser and saves a picture of each.
 
 The browser is Debian's ``chromium`` (``make browser-tools`` installs it), driven by Playwright; never Playwright's
@@ -7,7 +7,7 @@ and log in a folder of its own, and the lessons load the synthetic digits unless
 
 Screenshot every lesson of a folder (here the solutions, so that every check passes)::
 
-    .venv/bin/python tests/browser.py solutions/mnist /tmp/browser-shots
+    .venv/bin/python tests/support/browser.py solutions/mnist /tmp/browser-shots
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ Paths outside the kernel's folder that a case aims at (another student's files, 
 the grader's ``~/.keras``) are placeholders, ``$gradebook`` and so on, filled in with the real paths by
 :meth:`Case.notebook` (see :data:`TARGETS`).
 
-Write the whole corpus somewhere to look at it::
+Write the whole corpus somewhere to look at it (from the project's folder)::
 
-    .venv/bin/python tests/hostile.py /tmp/hostile
+    PYTHONPATH=tests .venv/bin/python -m support.hostile /tmp/hostile
 """
 
 from __future__ import annotations
@@ -28,9 +28,7 @@ from pathlib import Path
 
 import nbformat
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-LESSONS = PROJECT_ROOT / "lessons" / "mnist"
-SOLUTIONS = PROJECT_ROOT / "solutions" / "mnist"
+from support.paths import LESSONS, PROJECT_ROOT, SOLUTIONS
 
 # What the placeholders in the cases' code stand for; each is filled in with the repr() of a path.
 TARGETS = (
