@@ -35,11 +35,11 @@ apt_tool = command -v $(1) >/dev/null || { \
 sandbox-tools:
 	@$(call apt_tool,bwrap,bubblewrap,to isolate graded kernels,graded kernels run without it (see mnist-grade --help))
 
-# Debian's Chromium, which tests/test_browser.py drives through JupyterLab with Playwright (never Playwright's own
+# Debian's Chromium, which tests/course/test_browser.py drives through JupyterLab with Playwright (never Playwright's own
 # browser download); without it that test skips.
 .PHONY: browser-tools
 browser-tools:
-	@$(call apt_tool,chromium,chromium,for the browser test,the browser test (tests/test_browser.py) will skip)
+	@$(call apt_tool,chromium,chromium,for the browser test,the browser test (tests/course/test_browser.py) will skip)
 
 run: $(BIN)/.installed sandbox-tools
 	$(BIN)/python -m autograder.batch.run_course

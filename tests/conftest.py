@@ -1,21 +1,12 @@
-"""Shared paths and fixtures for the maintainers' tests."""
+"""Fixtures the maintainers' tests share. Paths and helpers are in support/ (test modules import them from there)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS = PROJECT_ROOT / "solutions" / "mnist"
-LESSONS = PROJECT_ROOT / "lessons" / "mnist"
-SHARED_MNIST = PROJECT_ROOT.parent / "shared" / "data" / "mnist"
-LESSON_NAMES = sorted(path.stem for path in SOLUTIONS.glob("*.ipynb"))
-
-REAL_DIGITS_MISSING = (
-    f"the official MNIST test files are not at {SHARED_MNIST} (they sit beside the project on the course's "
-    "machines and are never copied into it); real-digit tests are skipped"
-)
+from support.paths import REAL_DIGITS_MISSING, SHARED_MNIST
+from support.training import small_digits as make_small_digits
 
 
 @pytest.fixture
@@ -46,35 +37,7 @@ def real_digits_npz(real_digits, tmp_path_factory) -> Path:
     return path
 
 
-def assert_scored(result, check_id: str, *, passed: bool) -> None:
-    """The result is for ``check_id``, passed or failed, with all-or-nothing points from the spec."""
-    from autograder.results import Outcome
-    from autograder.spec import SPEC
-
-    assert result.check_id == check_id
-    assert result.max_points == SPEC.points[check_id]
-    if passed:
-        assert result.outcome is Outcome.PASSED, result.message
-        assert result.points == SPEC.points[check_id]
-        assert result.hint == ""
-    else:
-        assert result.outcome is Outcome.FAILED, result.message
-        assert result.points == 0
-        assert result.hint
-
-
-def lesson_text(lesson: str) -> str:
-    """The markdown of a solution notebook (the lesson's text, which nbgrader copies unchanged), joined."""
-    import nbformat
-
-    cells = nbformat.read(SOLUTIONS / f"{lesson}.ipynb", as_version=4).cells
-    return "\n".join(cell.source for cell in cells if cell.cell_type == "markdown")
-
-
-def quoted_percent(lesson: str, pattern: str) -> float:
-    """The one percentage a lesson's text quotes where ``pattern`` (a regex with one ``(\\d+)%`` group) matches."""
-    import re
-
-    found = re.findall(pattern, lesson_text(lesson))
-    assert len(found) == 1, f"expected one match for {pattern!r} in {lesson}'s text, found {found}"
-    return float(found[0])
+@pytest.fixture(scope="module")
+def small_digits():
+    """300 synthetic digits, flattened and scaled, and their labels: enough to train in a few seconds."""
+    return make_small_digits()

@@ -1,0 +1,143 @@
+"""The example submissions (examples/submissions), graded: each student gets exactly the expected result.
+
+Grading one student (five notebooks, each in a fresh kernel; lesson 04 trains three times) takes about
+a minute, so each student is graded once per session, in the kernels the class grader starts (its environment,
+one TensorFlow thread), and the result is shared by every test here and in test_nbgrader_agreement.py
+(support/examples.py grades them and holds what each is expected to get).
+Grading the class a second time, to check that it comes out the same, adds a few minutes more.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.batch import grade_class as class_grader
+from autograder.batch.grade_class import grade_class
+from autograder.lesson.grade import NotebookGrade
+from autograder.results import CheckResult, Outcome
+from autograder.spec import SPEC
+from support.examples import EXPECTED, STUDENTS, grade_student
+from support.paths import ASSIGNMENT, EXAMPLE_SUBMISSIONS, EXAMPLES, LESSON_NAMES
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def graded():
+    """Grades a student on first use and remembers the grades for the rest of the session."""
+    return grade_student
+
+
+def results_of(grades: tuple[NotebookGrade, ...]) -> list[CheckResult]:
+    """Every check result of a student, in lesson order."""
+    return [result for grade in grades for result in grade.results]
+
+
+def not_passed(grades: tuple[NotebookGrade, ...]) -> dict[str, Outcome]:
+    """check id -> outcome, for each check that did not pass."""
+    return {r.check_id: r.outcome for r in results_of(grades) if not r.passed}
+
+
+def test_every_student_has_five_lessons():
+    """Does examples/submissions hold exactly the expected students, each with every lesson?"""
+    assert sorted(path.name for path in EXAMPLE_SUBMISSIONS.iterdir() if path.is_dir()) == STUDENTS
+    for student in STUDENTS:
+        assert sorted(p.stem for p in (EXAMPLE_SUBMISSIONS / student / ASSIGNMENT).glob("*.ipynb")) == LESSON_NAMES
+
+
+def test_examples_are_what_the_script_generates(tmp_path):
+    """Are the committed examples byte for byte what examples/make_submissions.py writes now?"""
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        import make_submissions
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    written = make_submissions.write_submissions(tmp_path / "submissions")
+    assert len(written) == len(STUDENTS) * len(LESSON_NAMES)
+    stale = [str(p.relative_to(tmp_path)) for p in written
+             if (EXAMPLES / p.relative_to(tmp_path)).read_bytes() != p.read_bytes()]
+    assert stale == [], "regenerate with: .venv/bin/python examples/make_submissions.py"
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_exactly_the_expected_checks_do_not_pass(student, graded):
+    """Does each student miss exactly the expected checks, with the expected outcomes?"""
+    expected = {check_id: outcome for check_id, (outcome, _) in EXPECTED[student].items()}
+    assert not_passed(graded(student)) == expected
+
+
+@pytest.mark.parametrize("student", [s for s in STUDENTS if EXPECTED[s]])
+def test_message_says_what_was_found_and_expected(student, graded):
+    """Does each check a student misses explain itself with the expected words, for 0 points?"""
+    results = {r.check_id: r for r in results_of(graded(student))}
+    for check_id, (_, fragments) in EXPECTED[student].items():
+        result = results[check_id]
+        assert result.points == 0, result
+        assert result.message, result
+        missing = [fragment for fragment in fragments if fragment not in result.message]
+        assert missing == [], f"{check_id}: {result.message!r} lacks {missing}"
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_every_other_check_earns_full_points(student, graded):
+    """Does every check a student gets right earn its full points from the spec?"""
+    grades = graded(student)
+    assert [g.lesson for g in grades] == LESSON_NAMES
+    for grade in grades:
+        assert [r.check_id for r in grade.results] == list(SPEC.lessons[grade.lesson])
+        for result in grade.results:
+            assert result.max_points == SPEC.lessons[grade.lesson][result.check_id]
+            if result.check_id not in EXPECTED[student]:
+                assert (result.outcome, result.points) == (Outcome.PASSED, result.max_points), result
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_honest_submission_raises_no_flags(student, graded):
+    """Does a submission that only fills in the answer cells get graded without any flag?"""
+    assert {g.lesson: g.flags for g in graded(student) if g.flags} == {}
+
+
+def class_outputs(output: Path) -> dict[str, bytes]:
+    """The files a class run writes that must not depend on the run: ``results/*.json`` and ``gradebook.csv``."""
+    files = sorted(output.glob("results/*.json")) + [output / "gradebook.csv"]
+    return {str(path.relative_to(output)): path.read_bytes() for path in files}
+
+
+def test_grading_the_class_twice_gives_identical_results(graded, tmp_path):
+    """Are results/<student>.json and gradebook.csv byte for byte the same when the class is graded again?
+
+    The first run is this module's cached grades, written out by the real ``grade_class`` (its
+    ``grade_notebook`` answers from the cache, so no student is graded twice in this process). The second
+    is a fresh ``grade_class`` run of every student into another folder with ``--force`` semantics and two
+    spawned workers: new kernels, and a new grader process that retrains the reference model and reloads and
+    measures each student's trained model itself.
+
+    Nothing is excluded from the comparison: a student's record holds no run-dependent field (no time
+    stamps, durations, temporary paths or worker ids; the fingerprint is a hash of the notebooks, the
+    released lessons and the spec), and the gradebook holds only points. If a timing field is ever added
+    to the record, it is the one thing this comparison should leave out. The feedback pages are not
+    compared: their pictures are PNGs drawn by matplotlib, which the record does not depend on.
+    """
+    first, second = tmp_path / "first", tmp_path / "second"
+    cached = {(student, lesson): grade for student in STUDENTS
+              for lesson, grade in zip(LESSON_NAMES, graded(student), strict=True)}
+
+    def from_cache(path, **_):
+        path = Path(path)
+        return cached[path.parent.parent.name, path.stem]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MNIST_PATH", "synthetic")
+        patch.setattr(class_grader, "grade_notebook", from_cache)
+        grade_class(EXAMPLE_SUBMISSIONS, output=first, jobs=1, force=True, progress=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MNIST_PATH", "synthetic")
+        grade_class(EXAMPLE_SUBMISSIONS, output=second, jobs=2, force=True, progress=False)
+
+    once, again = class_outputs(first), class_outputs(second)
+    assert sorted(once) == sorted(again) == sorted([f"results/{s}.json" for s in STUDENTS] + ["gradebook.csv"])
+    differing = [name for name in once if once[name] != again[name]]
+    assert differing == [], f"graded twice, these differ: {differing}"

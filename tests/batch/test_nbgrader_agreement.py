@@ -1,0 +1,168 @@
+"""The real `nbgrader autograde` and the course's grader give the example submissions the same scores.
+
+The example students (examples/submissions) are all honest: they only fill in answer cells. For them,
+nbgrader's score of each notebook must equal the sum of grade_notebook's points for that lesson.
+nbgrader scores a check cell full points unless its output holds an error *or anything written to
+stderr*; a disagreement's message lists those outputs.
+
+`nbgrader autograde` runs all eight students (40 notebooks, each in its own kernel) once per session:
+about 7 minutes on two cores.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.spec import SPEC
+from support.environments import instructor_environment
+from support.examples import STUDENTS, grade_student
+from support.paths import ASSIGNMENT, EXAMPLE_SUBMISSIONS, LESSON_NAMES, LESSONS, SOLUTIONS
+
+pytestmark = pytest.mark.slow
+
+VENV_BIN = Path(sys.executable).parent
+NBGRADER = str(VENV_BIN / "nbgrader")
+CELL_TIMEOUT = 300  # seconds per cell, as grade_notebook's default (nbgrader's own default, 30, is too short)
+
+CONFIG = """\
+c = get_config()
+c.CourseDirectory.root = {root!r}
+c.CourseDirectory.course_id = "mnist-course"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "lessons"
+c.CourseDirectory.db_url = {db_url!r}
+c.Execute.timeout = {timeout}
+"""
+
+Scores = dict[tuple[str, str], float]  # (student, lesson) -> points
+
+
+@dataclass(frozen=True)
+class Autograded:
+    """What `nbgrader autograde` left.
+
+    Attributes:
+        root: The nbgrader course folder (its autograded/ holds the executed notebooks).
+        scores: nbgrader's score of each (student, lesson), read from its gradebook.
+        seconds: Wall time of `nbgrader autograde`.
+    """
+
+    root: Path
+    scores: Scores
+    seconds: float
+
+
+def make_course(root: Path) -> str:
+    """Lays out an nbgrader course in root: config, source, release and every example submission.
+
+    Args:
+        root: An empty folder.
+
+    Returns:
+        The gradebook's database URL.
+    """
+    db_url = f"sqlite:///{root / 'gradebook.db'}"
+    (root / "nbgrader_config.py").write_text(CONFIG.format(root=str(root), db_url=db_url, timeout=CELL_TIMEOUT))
+    shutil.copytree(SOLUTIONS, root / "solutions" / ASSIGNMENT)
+    shutil.copytree(LESSONS, root / "lessons" / ASSIGNMENT)
+    for student in STUDENTS:
+        shutil.copytree(EXAMPLE_SUBMISSIONS / student / ASSIGNMENT, root / "submitted" / student / ASSIGNMENT)
+    return db_url
+
+
+def with_venv_on_path() -> str:
+    """PATH with the venv's bin folder first: nbgrader's Gradebook runs the `alembic` command by name."""
+    return os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")])
+
+
+def nbgrader(root: Path, *arguments: str, timeout: float) -> subprocess.CompletedProcess:
+    """Runs an nbgrader command in the course folder as an instructor would; fails the test if it fails."""
+    # Without pytest's marker: nbgrader, which scores a check cell 0 when it wrote to stderr, sees what it does outside pytest.
+    env = instructor_environment(MNIST_PATH="synthetic", PATH=with_venv_on_path())
+    done = subprocess.run([NBGRADER, *arguments], cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"nbgrader {' '.join(arguments)} failed:\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+def read_scores(db_url: str) -> Scores:
+    """nbgrader's score of every example student's every notebook, from its gradebook."""
+    from nbgrader.api import Gradebook
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", with_venv_on_path())
+        with Gradebook(db_url) as gradebook:
+            return {(student, lesson): gradebook.find_submission_notebook(lesson, ASSIGNMENT, student).score
+                    for student in STUDENTS for lesson in LESSON_NAMES}
+
+
+@pytest.fixture(scope="module")
+def autograded(tmp_path_factory) -> Autograded:
+    """Runs `nbgrader generate_assignment` (with a gradebook) and `nbgrader autograde` on every example student, once."""
+    root = tmp_path_factory.mktemp("nbgrader-course")
+    db_url = make_course(root)
+    nbgrader(root, "generate_assignment", ASSIGNMENT, "--force", timeout=600)
+    started = time.perf_counter()
+    nbgrader(root, "autograde", ASSIGNMENT, "--create", "--force", timeout=3600)
+    seconds = time.perf_counter() - started
+    print(f"\nnbgrader autograde: {len(STUDENTS)} students x {len(LESSON_NAMES)} notebooks in {seconds:.0f} s")
+    return Autograded(root, read_scores(db_url), seconds)
+
+
+def our_scores() -> Scores:
+    """(student, lesson) -> the sum of grade_notebook's points for that lesson."""
+    return {(student, grade.lesson): sum(r.points for r in grade.results)
+            for student in STUDENTS for grade in grade_student(student)}
+
+
+def why_nbgrader_took_points(root: Path, student: str, lesson: str) -> list[str]:
+    """The outputs that make nbgrader score a check cell 0: errors and stderr, first line of each."""
+    notebook = nbformat.read(root / "autograded" / student / ASSIGNMENT / f"{lesson}.ipynb", as_version=4)
+    found = []
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or not meta.get("grade"):
+            continue
+        for output in cell.outputs:
+            if output.output_type == "error":
+                found.append(f"{meta['grade_id']}: error {output.ename}: {output.evalue.splitlines()[0] if output.evalue else ''}")
+            elif output.output_type == "stream" and output.name == "stderr":
+                found.append(f"{meta['grade_id']}: stderr {output.text.strip().splitlines()[0] if output.text.strip() else ''}")
+    return found
+
+
+def print_table(theirs: Scores, ours: Scores) -> None:
+    """Prints nbgrader's score / ours for each student and lesson, marking disagreements."""
+    print(f"\n{'student':24}" + "".join(f"{lesson:>13}" for lesson in LESSON_NAMES))
+    for student in STUDENTS:
+        cells = [f"{theirs[student, lesson]:g}/{ours[student, lesson]:g}"
+                 + ("" if theirs[student, lesson] == ours[student, lesson] else " !") for lesson in LESSON_NAMES]
+        print(f"{student:24}" + "".join(f"{cell:>13}" for cell in cells))
+    print("(nbgrader / grade_notebook; ! marks a disagreement)")
+
+
+def test_nbgrader_and_grade_notebook_agree_on_every_notebook(autograded):
+    """Does nbgrader autograde score every example notebook exactly as grade_notebook does?"""
+    ours = our_scores()
+    print_table(autograded.scores, ours)
+    disagreements = {f"{student}/{lesson}: nbgrader {theirs:g}, grade_notebook {ours[student, lesson]:g}":
+                     why_nbgrader_took_points(autograded.root, student, lesson)
+                     for (student, lesson), theirs in autograded.scores.items() if theirs != ours[student, lesson]}
+    assert not disagreements, "nbgrader and grade_notebook disagree:\n" + "\n".join(
+        f"{where}\n    nbgrader took points for: {reasons or 'no error or stderr output found'}"
+        for where, reasons in disagreements.items())
+
+
+def test_nbgrader_takes_points_off_every_mistake(autograded):
+    """Does nbgrader give passes_all every point and each other student fewer (so agreement means something)?"""
+    totals = {student: sum(autograded.scores[student, lesson] for lesson in LESSON_NAMES) for student in STUDENTS}
+    assert totals["passes_all"] == sum(sum(points.values()) for points in SPEC.lessons.values()), totals
+    assert all(totals[student] < totals["passes_all"] for student in STUDENTS if student != "passes_all"), totals

@@ -1,0 +1,99 @@
+"""The project's shape: one dependency list, clean notebooks, lessons generated from solutions."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.lesson.instrument import check_call, is_test_cell
+from autograder.spec import SPEC
+from support.paths import LESSON_NAMES, LESSONS, PROJECT_ROOT, SOLUTIONS
+
+NBGRADER = str(Path(sys.executable).with_name("nbgrader"))
+SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def test_environment_yml_mirrors_pyproject():
+    """Does environment.yml list exactly the packages and versions pyproject.toml lists, on Python 3.11?"""
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
+    listed = set(project["dependencies"])
+    text = (PROJECT_ROOT / "environment.yml").read_text()
+    pip_section = text.split("- pip:", 1)[1]
+    mirrored = {line.strip()[2:].strip() for line in pip_section.splitlines() if line.strip().startswith("- ")}
+    mirrored.discard("--editable .")
+    assert mirrored == listed
+    assert "python=3.11" in text and project["requires-python"] == "==3.11.*"
+
+
+def test_five_lessons_match_the_spec():
+    """Are there exactly the spec's lessons, in solutions/ and in lessons/?"""
+    assert LESSON_NAMES == list(SPEC.lessons)
+    assert sorted(path.stem for path in LESSONS.glob("*.ipynb")) == list(SPEC.lessons)
+
+
+@pytest.mark.parametrize("folder", [SOLUTIONS, LESSONS], ids=["solutions", "lessons"])
+def test_committed_notebooks_have_no_outputs(folder):
+    """Are the committed notebooks free of outputs and execution counts?"""
+    dirty = [
+        f"{path.name} cell {index}"
+        for path in sorted(folder.glob("*.ipynb"))
+        for index, cell in enumerate(read(path).cells)
+        if cell.cell_type == "code" and (cell.outputs or cell.execution_count)
+    ]
+    assert dirty == []
+
+
+@pytest.mark.parametrize("lesson", LESSON_NAMES)
+def test_check_cells_carry_the_spec_points_in_order(lesson):
+    """Does each solution's check cells call the spec's checks, in the spec's order, with the spec's points?"""
+    cells = [cell for cell in read(SOLUTIONS / f"{lesson}.ipynb").cells if is_test_cell(cell)]
+    found = [(check_call(cell.source)[0], cell.metadata.nbgrader.points) for cell in cells]
+    assert found == list(SPEC.lessons[lesson].items())
+    for cell in cells:
+        assert cell.source.startswith('"""'), "each check cell opens with a one-line docstring saying what it checks"
+
+
+@pytest.mark.parametrize("lesson", LESSON_NAMES)
+def test_each_solution_cell_has_one_solution_region(lesson):
+    """Is every nbgrader solution cell's answer between BEGIN and END SOLUTION markers?"""
+    for cell in read(SOLUTIONS / f"{lesson}.ipynb").cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            assert len(SOLUTION_REGION.findall(cell.source)) == 1, cell.source
+
+
+def test_lessons_are_exactly_what_nbgrader_generates(tmp_path):
+    """Does `nbgrader generate_assignment mnist` reproduce lessons/ byte for byte?"""
+    shutil.copytree(SOLUTIONS, tmp_path / "solutions" / "mnist")
+    shutil.copy(PROJECT_ROOT / "nbgrader_config.py", tmp_path)
+    done = subprocess.run([NBGRADER, "generate_assignment", "mnist", "--no-db", "--force"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    for lesson in LESSON_NAMES:
+        generated = (tmp_path / "lessons" / "mnist" / f"{lesson}.ipynb").read_bytes()
+        assert generated == (LESSONS / f"{lesson}.ipynb").read_bytes(), f"{lesson}: run `make lessons` and commit"
+
+
+@pytest.mark.parametrize("lesson", LESSON_NAMES)
+def test_lessons_hold_no_solution_code(lesson):
+    """Is every answer replaced by `raise NotImplementedError()`, with no line of the solution left?"""
+    solution_cells = [c for c in read(SOLUTIONS / f"{lesson}.ipynb").cells if c.metadata.get("nbgrader", {}).get("solution")]
+    lesson_cells = {c.metadata.nbgrader.grade_id: c for c in read(LESSONS / f"{lesson}.ipynb").cells if "nbgrader" in c.metadata}
+    lesson_text = (LESSONS / f"{lesson}.ipynb").read_text()
+    assert "BEGIN SOLUTION" not in lesson_text
+    for cell in solution_cells:
+        released = lesson_cells[cell.metadata.nbgrader.grade_id].source
+        assert "raise NotImplementedError()" in released
+        for line in SOLUTION_REGION.search(cell.source).group(1).splitlines():
+            if sum(character.isalnum() for character in line) >= 4:  # skip lone brackets
+                assert line.strip() not in released, f"solution line leaked into the lesson: {line.strip()}"

@@ -1,0 +1,54 @@
+"""The example students (examples/submissions), what each is expected to get, and their grades, once per session.
+
+Grading one student (five notebooks, each in a fresh kernel; lesson 04 trains three times) takes about a minute,
+so :func:`grade_student` grades each student once per session and batch/test_examples.py and
+batch/test_nbgrader_agreement.py share the result.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+
+from autograder.batch.grade_class import GradingOptions, kernel_environment
+from autograder.lesson.grade import NotebookGrade, grade_notebook
+from autograder.results import Outcome
+from support.paths import ASSIGNMENT, EXAMPLE_SUBMISSIONS, LESSON_NAMES, LESSONS
+
+FAILED, NOT_ATTEMPTED = Outcome.FAILED, Outcome.NOT_ATTEMPTED
+
+# student -> {check that does not pass: (its outcome, fragments its message must contain)}.
+# Every check not listed must pass with full points.
+EXPECTED: dict[str, dict[str, tuple[Outcome, tuple[str, ...]]]] = {
+    "passes_all": {},
+    "fails_layer_name": {"build_model": (FAILED, ("hidden2", "layer2"))},
+    "fails_units_25": {"build_model": (FAILED, ("layer2 has 25 units; the spec asks for 30.",))},
+    "fails_learning_rate": {"compile_model": (FAILED, ("0.01", "0.001"))},
+    "fails_no_scaling": {"flatten": (FAILED, ("[0, 1]",))},
+    "fails_from_logits": {"compile_model": (FAILED, ("from_logits=True", "your output layer applies softmax", "from_logits=False"))},
+    "fails_scrambled_pixels": {"flatten": (FAILED, ("transposed",))},
+    "unfinished_train": {"compile_model": (NOT_ATTEMPTED, ()), "train": (NOT_ATTEMPTED, ())},
+}
+STUDENTS = sorted(EXPECTED)
+
+
+@functools.cache
+def grade_student(student: str) -> tuple[NotebookGrade, ...]:
+    """Grades one example student's five notebooks on the synthetic digits, once per session.
+
+    The kernels get the class grader's environment (:func:`autograder.batch.grade_class.kernel_environment`),
+    so these grades are the ones ``mnist-grade`` gives, down to the last digit of a trained accuracy.
+
+    Args:
+        student: The student's folder name under examples/submissions.
+
+    Returns:
+        One grade per lesson, in lesson order.
+    """
+    folder = EXAMPLE_SUBMISSIONS / student / ASSIGNMENT
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MNIST_PATH", "synthetic")
+        env = kernel_environment(GradingOptions())
+        return tuple(grade_notebook(folder / f"{lesson}.ipynb", release=LESSONS / f"{lesson}.ipynb", env=env)
+                     for lesson in LESSON_NAMES)
