@@ -345,7 +345,7 @@ def outside(tmp_path, listeners):
         "other_submission": folder / "submitted" / "other_student" / "mnist" / "03_build.ipynb",
         "keras_config": REAL_KERAS / "keras.json",
         "lesson_file": LESSONS / "02_reshape.ipynb",
-        "course_module": PROJECT_ROOT / "autograder" / "checks" / "data.py",
+        "course_module": PROJECT_ROOT / "autograder" / "exercises" / "data.py",
         "project_root": PROJECT_ROOT,
         "marker": MARKER,
         "canary": folder / "escaped",
@@ -357,6 +357,8 @@ def outside(tmp_path, listeners):
     targets["other_results"].write_text(f'{{"{OTHER_STUDENT}": 13, "student": "other_student"}}\n')
     targets["other_submission"].parent.mkdir(parents=True)
     nbformat.write(hostile.submission("03_build", {}), targets["other_submission"])
+    for aimed_at in ("lesson_file", "course_module"):  # an attack on a file that isn't there proves nothing
+        assert targets[aimed_at].is_file(), f"the {aimed_at} target {targets[aimed_at]} doesn't exist: update it"
     watched = [*WATCHED_TREES, REAL_KERAS, folder, SITE_CUSTOMIZE]
     real_files = {path: path.read_bytes() for path in (targets["keras_config"], targets["lesson_file"], targets["course_module"])
                   if path.exists()}

@@ -815,7 +815,7 @@ if __name__ == "__main__":
         "other_submission": example / "submitted" / "other_student" / "mnist" / "03_build.ipynb",
         "keras_config": Path.home() / ".keras" / "keras.json",
         "lesson_file": LESSONS / "02_reshape.ipynb",
-        "course_module": PROJECT_ROOT / "autograder" / "checks" / "data.py",
+        "course_module": PROJECT_ROOT / "autograder" / "exercises" / "data.py",
         "project_root": PROJECT_ROOT,
         "marker": "hostile-child",
         "canary": example / "escaped",
