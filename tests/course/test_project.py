@@ -36,6 +36,24 @@ def test_environment_yml_mirrors_pyproject():
     assert "python=3.11" in text and project["requires-python"] == "==3.11.*"
 
 
+def maintainers_map() -> str:
+    """The README's map of the repository: the first code block under 'For maintainers'."""
+    section = (PROJECT_ROOT / "README.md").read_text().split("## For maintainers", 1)[1]
+    return section.split("```", 2)[1]
+
+
+def test_readme_map_names_every_grader_module_and_nothing_else():
+    """Does the README's map name each module and package of autograder/, and only files that exist?"""
+    text = maintainers_map()
+    modules = {path.name for path in (PROJECT_ROOT / "autograder").rglob("*.py") if path.name not in {"__init__.py", "__main__.py"}}
+    packages = {f"{path.parent.name}/" for path in (PROJECT_ROOT / "autograder").glob("*/__init__.py")}
+    named = set(re.findall(r"\b[a-z_]+\.py\b", text))
+    existing = modules | {path.name for path in PROJECT_ROOT.glob("*/*.py")}
+    assert sorted(modules - named) == [], "modules missing from the README's map"
+    assert sorted(name for name in packages if name not in text) == [], "packages missing from the README's map"
+    assert sorted(named - existing) == [], "the README's map names files that don't exist"
+
+
 def test_five_lessons_match_the_spec():
     """Are there exactly the spec's lessons, in solutions/ and in lessons/?"""
     assert LESSON_NAMES == list(SPEC.lessons)
