@@ -66,8 +66,8 @@ def grade_shipment(shipment: Shipment, options: GradingOptions, spec: Spec = SPE
     start_worker(options.kernel_threads)  # a worker's first student: its threads, and TensorFlow imported quietly
     if shipment.mnist_path:
         os.environ["MNIST_PATH"] = shipment.mnist_path
-    with tempfile.TemporaryDirectory(prefix="mnist-grade-task-") as folder:
-        folder = Path(folder)
+    with tempfile.TemporaryDirectory(prefix="mnist-grade-task-") as task_folder:
+        folder = Path(task_folder)
         (folder / "release").mkdir()
         (folder / "submission").mkdir()
         for name, data in shipment.release.items():

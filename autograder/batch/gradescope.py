@@ -134,6 +134,7 @@ def build_bundle(destination: Path = DEFAULT_BUNDLE, *, mnist_path: str | None =
     missing = [f"{lesson}.ipynb" for lesson in SPEC.lessons if not (release / f"{lesson}.ipynb").is_file()]
     if missing:
         raise FileNotFoundError(f"{release} lacks {', '.join(missing)}; run `make lessons` first.")
+    data: list[Path]
     if mnist_path in (None, ""):
         config, data = {"mnist_path": "data/mnist.npz"}, []
     elif mnist_path == "synthetic":

@@ -99,7 +99,7 @@ def write_summary(records: list[dict], folder: Path, spec: Spec = SPEC) -> str:
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(6, 3))
-    axes.hist([r["total"] for r in records], bins=np.arange(spec.total_points + 2) - 0.5, edgecolor="white")
+    axes.hist([r["total"] for r in records], bins=(np.arange(spec.total_points + 2) - 0.5).tolist(), edgecolor="white")
     axes.set_xlabel(f"total points (of {spec.total_points})")
     axes.set_ylabel("students")
     axes.set_title(f"Scores of {len(records)} students")

@@ -109,9 +109,9 @@ def grade_notebook(path: str | Path, *, release: str | Path | None = None, spec:
     if source:
         env["MNIST_PATH"] = source  # the kernel's temporary HOME has no Keras cache of its own
     factory = factory_for(env)
-    with tempfile.TemporaryDirectory(prefix="autograder-", dir=factory.workspace) as temporary, \
-            tempfile.TemporaryDirectory(prefix="autograder-taken-") as taken:
-        temporary, taken = Path(temporary), Path(taken)
+    with tempfile.TemporaryDirectory(prefix="autograder-", dir=factory.workspace) as temporary_name, \
+            tempfile.TemporaryDirectory(prefix="autograder-taken-") as taken_name:
+        temporary, taken = Path(temporary_name), Path(taken_name)
         work, observations = temporary / "work", temporary / "observations"
         cells = instrument(notebook, str(observations))
         notebook.cells.append(_artifacts_cell(str(observations / ARTIFACTS)))
