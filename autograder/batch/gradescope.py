@@ -27,9 +27,13 @@ import tomllib
 import traceback
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autograder.batch.atomic import write_atomically
 from autograder.spec import PROJECT_ROOT, RELEASED_LESSONS
+
+if TYPE_CHECKING:  # only for annotations: reports is imported where it is used
+    from autograder.batch.reports import StudentRecord
 
 DEFAULT_BUNDLE = Path("dist") / "gradescope-autograder.zip"
 DEFAULT_ROOT = Path("/autograder")
@@ -210,7 +214,7 @@ def _unzip_notebooks(archive: Path, into: Path) -> None:
         pass  # reported with the other files that aren't lessons: nothing in it is graded
 
 
-def results_json(record: dict, *, execution_time: float) -> dict:
+def results_json(record: StudentRecord, *, execution_time: float) -> dict:
     """Gradescope's ``results.json`` for one student's record: one test per check of the spec."""
     from autograder.batch.reports import gradescope_results
 
