@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from typing import Literal
 
 from autograder.exercises import EXERCISES, run_check
 from autograder.exercises import first_hint
@@ -198,7 +199,7 @@ class require:  # noqa: N801 - used like a function: `with require("flatten"):`
                 if self.namespace[name] is None:
                     raise self.unfinished(check_id, f"and {name} is still None")
 
-    def __exit__(self, kind, error, traceback) -> bool:
+    def __exit__(self, kind, error, traceback) -> Literal[False]:
         if kind is None:
             _found_unfinished.difference_update(self.check_ids)
             return False

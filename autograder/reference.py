@@ -8,6 +8,7 @@ lessons' set-up cells import what earlier lessons built from here (``build_model
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import numpy as np
 
@@ -78,7 +79,7 @@ def reference_weights(spec: Spec = SPEC) -> list[np.ndarray]:
     return weights
 
 
-ACTIVATIONS = {
+ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "relu": lambda z: np.maximum(z, 0),
     "linear": lambda z: z,
     "sigmoid": lambda z: 1 / (1 + np.exp(-z)),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypedDict
 
 
 class Outcome(str, enum.Enum):
@@ -13,6 +15,17 @@ class Outcome(str, enum.Enum):
     FAILED = "failed"  # the answer ran and is wrong
     NOT_ATTEMPTED = "not attempted"  # the exercise still raises NotImplementedError
     ERROR = "error"  # the answer crashed, or what the check needs could not be obtained
+
+
+class CheckRecord(TypedDict):
+    """A :class:`CheckResult` as JSON (:meth:`CheckResult.to_dict`): the outcome is its value, e.g. ``"passed"``."""
+
+    check_id: str
+    outcome: str
+    points: float
+    max_points: float
+    message: str
+    hint: str
 
 
 @dataclass(frozen=True)
@@ -39,9 +52,10 @@ class CheckResult:
     def passed(self) -> bool:
         return self.outcome is Outcome.PASSED
 
-    def to_dict(self) -> dict:
-        return {**asdict(self), "outcome": self.outcome.value}
+    def to_dict(self) -> CheckRecord:
+        return {"check_id": self.check_id, "outcome": self.outcome.value, "points": self.points,
+                "max_points": self.max_points, "message": self.message, "hint": self.hint}
 
     @classmethod
-    def from_dict(cls, data: dict) -> CheckResult:
+    def from_dict(cls, data: Mapping[str, Any]) -> CheckResult:
         return cls(**{**data, "outcome": Outcome(data["outcome"])})

@@ -16,7 +16,7 @@ from autograder.batch.grade_class import (
     grade_class,
     use_threads,
 )
-from autograder.batch.reports import most_failed
+from autograder.batch.reports import StudentRecord, most_failed
 from autograder.kernel.isolation import describe_isolation
 from autograder.limits import Limits
 from autograder.quiet import import_tensorflow_quietly
@@ -54,7 +54,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def print_gradebook(records: list[dict], output: Path) -> None:
+def print_gradebook(records: list[StudentRecord], output: Path) -> None:
     """Prints the gradebook as a table, the most-failed checks, and where the reports are."""
     header = ["student", *SPEC.lessons, "total"]
     rows = [[r["student"], *(f"{r['lessons'][l]['points']:g}/{r['lessons'][l]['max_points']:g}" for l in SPEC.lessons),

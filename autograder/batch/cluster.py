@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from autograder.batch.grade_class import GradingOptions, grade_submission, start_worker
+from autograder.batch.reports import StudentRecord
 from autograder.batch.submissions import Submission
 from autograder.kernel.course_copy import data_source
 from autograder.spec import SPEC, Spec
@@ -61,13 +62,14 @@ def ship(submission: Submission, options: GradingOptions, spec: Spec = SPEC) -> 
     return Shipment(submission, notebooks, release, submission.fingerprint(spec, options.release), data_source())
 
 
-def grade_shipment(shipment: Shipment, options: GradingOptions, spec: Spec = SPEC) -> tuple[dict, list[tuple[str, str]]]:
+def grade_shipment(shipment: Shipment, options: GradingOptions,
+                   spec: Spec = SPEC) -> tuple[StudentRecord, list[tuple[str, str]]]:
     """Grades one student on a worker, from the shipment alone; returns (record, pictures)."""
     start_worker(options.kernel_threads)  # a worker's first student: its threads, and TensorFlow imported quietly
     if shipment.mnist_path:
         os.environ["MNIST_PATH"] = shipment.mnist_path
-    with tempfile.TemporaryDirectory(prefix="mnist-grade-task-") as folder:
-        folder = Path(folder)
+    with tempfile.TemporaryDirectory(prefix="mnist-grade-task-") as task_folder:
+        folder = Path(task_folder)
         (folder / "release").mkdir()
         (folder / "submission").mkdir()
         for name, data in shipment.release.items():
@@ -108,7 +110,7 @@ def connect(address: str, *, timeout: str = CONNECT_TIMEOUT):
 
 
 def grade_on_dask(submissions: list[Submission], address: str, *, options: GradingOptions,
-                  spec: Spec = SPEC) -> Iterator[tuple[dict, list[tuple[str, str]]]]:
+                  spec: Spec = SPEC) -> Iterator[tuple[StudentRecord, list[tuple[str, str]]]]:
     """Grades each submission as one task on the cluster; yields (record, pictures) as students finish."""
     from distributed import as_completed
 

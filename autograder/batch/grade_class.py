@@ -17,6 +17,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from autograder.batch.reports import (
+    StudentRecord,
     pictures,
     student_record,
     write_gradebook,
@@ -89,7 +90,7 @@ def grader_failure(lesson: str, error: Exception, spec: Spec = SPEC) -> Notebook
 
 
 def grade_submission(submission: Submission, *, options: GradingOptions, spec: Spec = SPEC,
-                     fingerprint: str | None = None) -> tuple[dict, list[tuple[str, str]]]:
+                     fingerprint: str | None = None) -> tuple[StudentRecord, list[tuple[str, str]]]:
     """Grades one student's notebooks: a pure function of (notebooks, released lessons, spec), writing nothing.
 
     Args:
@@ -103,7 +104,8 @@ def grade_submission(submission: Submission, *, options: GradingOptions, spec: S
         The student's record (what ``results/<student>.json`` holds) and their feedback pictures.
     """
     env = kernel_environment(options)
-    grades, grader_failed = {}, False
+    grades: dict[str, NotebookGrade] = {}
+    grader_failed = False
     for lesson, path in sorted(submission.notebooks.items()):
         try:
             grades[lesson] = grade_notebook(path, release=options.release / path.name, spec=spec, env=env, limits=options.limits)
@@ -121,7 +123,8 @@ def grade_submission(submission: Submission, *, options: GradingOptions, spec: S
     return record, pictures(grades, spec)
 
 
-def grade_student(submission: Submission, *, output: Path, options: GradingOptions, spec: Spec = SPEC) -> dict:
+def grade_student(submission: Submission, *, output: Path, options: GradingOptions,
+                  spec: Spec = SPEC) -> StudentRecord:
     """Grades one student's notebooks and writes their results, feedback and Gradescope files.
 
     Returns:
@@ -147,13 +150,13 @@ def start_worker(threads: int) -> None:
     import_tensorflow_quietly()
 
 
-def _grade_in_worker(submission: Submission, options: GradingOptions) -> tuple[dict, list[tuple[str, str]]]:
+def _grade_in_worker(submission: Submission, options: GradingOptions) -> tuple[StudentRecord, list[tuple[str, str]]]:
     return grade_submission(submission, options=options)
 
 
 def grade_class(source: str | Path, *, output: str | Path = DEFAULT_OUTPUT, jobs: int = 1, force: bool = False,
                 options: GradingOptions = GradingOptions(), progress: bool = True, spec: Spec = SPEC,
-                dask: str | None = None) -> list[dict]:
+                dask: str | None = None) -> list[StudentRecord]:
     """Grades every submission under ``source`` and writes the class outputs.
 
     Args:
@@ -204,7 +207,8 @@ def grade_class(source: str | Path, *, output: str | Path = DEFAULT_OUTPUT, jobs
                 write_student_outputs(*future.result(), output)
                 bar.update()
     bar.close()
-    records = [json.loads((output / "results" / f"{key}.json").read_text(encoding="utf-8")) for key in keys]
+    records: list[StudentRecord] = [json.loads((output / "results" / f"{key}.json").read_text(encoding="utf-8"))
+                                    for key in keys]
     write_gradebook(records, output / "gradebook.csv", spec)
     write_summary(records, output / "summary", spec)
     return sorted(records, key=lambda record: record["student"])

@@ -27,9 +27,13 @@ import tomllib
 import traceback
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autograder.batch.atomic import write_atomically
 from autograder.spec import PROJECT_ROOT, RELEASED_LESSONS
+
+if TYPE_CHECKING:  # only for annotations: reports is imported where it is used
+    from autograder.batch.reports import StudentRecord
 
 DEFAULT_BUNDLE = Path("dist") / "gradescope-autograder.zip"
 DEFAULT_ROOT = Path("/autograder")
@@ -134,6 +138,7 @@ def build_bundle(destination: Path = DEFAULT_BUNDLE, *, mnist_path: str | None =
     missing = [f"{lesson}.ipynb" for lesson in SPEC.lessons if not (release / f"{lesson}.ipynb").is_file()]
     if missing:
         raise FileNotFoundError(f"{release} lacks {', '.join(missing)}; run `make lessons` first.")
+    data: list[Path]
     if mnist_path in (None, ""):
         config, data = {"mnist_path": "data/mnist.npz"}, []
     elif mnist_path == "synthetic":
@@ -209,7 +214,7 @@ def _unzip_notebooks(archive: Path, into: Path) -> None:
         pass  # reported with the other files that aren't lessons: nothing in it is graded
 
 
-def results_json(record: dict, *, execution_time: float) -> dict:
+def results_json(record: StudentRecord, *, execution_time: float) -> dict:
     """Gradescope's ``results.json`` for one student's record: one test per check of the spec."""
     from autograder.batch.reports import gradescope_results
 

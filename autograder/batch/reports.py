@@ -13,19 +13,47 @@ import io
 import json
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 
 from autograder.batch.atomic import write_atomically
 from autograder.notebook import STYLE
 from autograder.protocol import ARTIFACTS
-from autograder.results import Outcome
+from autograder.results import CheckRecord, Outcome
 from autograder.spec import SPEC, Spec
 
+if TYPE_CHECKING:  # only for annotations: importing the grading pipeline here would be heavy for no use
+    from autograder.lesson.grade import NotebookGrade
 
-def student_record(student: str, key: str, fingerprint: str, grades: dict, problems: list[str], spec: Spec = SPEC) -> dict:
+
+class LessonRecord(TypedDict):
+    """One lesson in a :class:`StudentRecord`."""
+
+    submitted: bool
+    points: float
+    max_points: float
+    checks: list[CheckRecord]
+    flags: list[str]
+
+
+class StudentRecord(TypedDict):
+    """The JSON-ready record of one student's grade (``results/<student>.json``), as :func:`student_record` makes it."""
+
+    student: str
+    key: str
+    fingerprint: str
+    spec: str
+    total: float
+    max_total: float
+    lessons: dict[str, LessonRecord]
+    problems: list[str]
+
+
+def student_record(student: str, key: str, fingerprint: str, grades: dict[str, NotebookGrade], problems: list[str],
+                   spec: Spec = SPEC) -> StudentRecord:
     """The JSON-ready record of one student's grade (``results/<student>.json``)."""
-    lessons = {}
+    lessons: dict[str, LessonRecord] = {}
     for lesson in spec.lessons:
         grade = grades.get(lesson)
         results = grade.results if grade else []
@@ -43,11 +71,11 @@ def student_record(student: str, key: str, fingerprint: str, grades: dict, probl
     }
 
 
-def gradescope_results(record: dict, spec: Spec = SPEC) -> dict:
+def gradescope_results(record: StudentRecord, spec: Spec = SPEC) -> dict:
     """Gradescope's results.json for one student: one test per check of the spec, a lesson not handed in included."""
     tests = []
     for lesson, data in record["lessons"].items():
-        checks = data["checks"] if data["submitted"] else [
+        checks: list[CheckRecord] = data["checks"] if data["submitted"] else [
             {"check_id": check, "points": 0, "max_points": points, "outcome": Outcome.NOT_ATTEMPTED.value,
              "message": f"You didn't hand in {lesson}.ipynb, so this check couldn't run.", "hint": ""}
             for check, points in spec.lessons[lesson].items()]
@@ -61,7 +89,7 @@ def gradescope_results(record: dict, spec: Spec = SPEC) -> dict:
     return {"score": record["total"], "tests": tests}
 
 
-def write_gradebook(records: list[dict], path: Path, spec: Spec = SPEC) -> None:
+def write_gradebook(records: list[StudentRecord], path: Path, spec: Spec = SPEC) -> None:
     """``gradebook.csv``: a row per student, each lesson's points and the total."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -72,7 +100,7 @@ def write_gradebook(records: list[dict], path: Path, spec: Spec = SPEC) -> None:
     write_atomically(path, buffer.getvalue())
 
 
-def most_failed(records: list[dict]) -> list[tuple[str, str, int]]:
+def most_failed(records: list[StudentRecord]) -> list[tuple[str, str, int]]:
     """(lesson, check id, students who didn't pass it), most-failed first."""
     counts = Counter(
         (lesson, check["check_id"])
@@ -91,7 +119,7 @@ def _png(figure) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def write_summary(records: list[dict], folder: Path, spec: Spec = SPEC) -> str:
+def write_summary(records: list[StudentRecord], folder: Path, spec: Spec = SPEC) -> str:
     """The class summary: ``score_histogram.png`` and ``most_failed.md``. Returns the table as text."""
     import matplotlib
 
@@ -99,7 +127,7 @@ def write_summary(records: list[dict], folder: Path, spec: Spec = SPEC) -> str:
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(6, 3))
-    axes.hist([r["total"] for r in records], bins=np.arange(spec.total_points + 2) - 0.5, edgecolor="white")
+    axes.hist([r["total"] for r in records], bins=(np.arange(spec.total_points + 2) - 0.5).tolist(), edgecolor="white")
     axes.set_xlabel(f"total points (of {spec.total_points})")
     axes.set_ylabel("students")
     axes.set_title(f"Scores of {len(records)} students")
@@ -165,18 +193,18 @@ def _confusion(model, spec: Spec):
     return figure
 
 
-def pictures(grades: dict, spec: Spec = SPEC) -> list[tuple[str, str]]:
+def pictures(grades: dict[str, NotebookGrade], spec: Spec = SPEC) -> list[tuple[str, str]]:
     """(caption, base64 PNG) for the student's learning curves, prediction grid and confusion matrix."""
     import matplotlib
 
     matplotlib.use("Agg")
     found: list[tuple[str, str]] = []
-    train_grade = grades.get(spec.lesson_of.get("train"))
+    train_grade = grades.get(spec.lesson_of.get("train", ""))  # "": no such check, no such lesson
     lesson_artifacts = train_grade.artifacts.get(ARTIFACTS, {}) if train_grade else {}
     history = lesson_artifacts.get("history") or (train_grade.artifacts.get("train", {}).get("history") if train_grade else None)
     if history and history.get("metrics"):
         found.append(("Your learning curves (lesson 04)", _png(_learning_curves(history["metrics"]))))
-    plot_grade = grades.get(spec.lesson_of.get("plot_predictions"))
+    plot_grade = grades.get(spec.lesson_of.get("plot_predictions", ""))
     own = plot_grade.artifacts.get(ARTIFACTS, {}).get("figure") if plot_grade else None
     checked = plot_grade.artifacts.get("plot_predictions", {}).get("figure") if plot_grade else None
     if own and own.get("panels"):
@@ -212,7 +240,7 @@ figure {{ margin: 1rem 0; }} figcaption {{ color: #555; }}
 """
 
 
-def feedback_html(record: dict, images: list[tuple[str, str]]) -> str:
+def feedback_html(record: StudentRecord, images: list[tuple[str, str]]) -> str:
     """A page a student can read: per-lesson, per-check results with messages and hints, and pictures."""
     escape = html.escape
     sections = []
@@ -240,7 +268,7 @@ def feedback_html(record: dict, images: list[tuple[str, str]]) -> str:
                        problems=problems, lessons="".join(sections), pictures=("<h2>Pictures</h2>" + figures) if figures else "")
 
 
-def write_student_outputs(record: dict, images: list[tuple[str, str]], output: Path) -> None:
+def write_student_outputs(record: StudentRecord, images: list[tuple[str, str]], output: Path) -> None:
     """Writes ``results/``, ``feedback/`` and ``gradescope/`` files of one student."""
     key = record["key"]
     write_atomically(output / "feedback" / f"{key}.html", feedback_html(record, images))

@@ -136,7 +136,7 @@ def _choose(files: list[Path], spec: Spec, *, nested_ok: bool = False) -> tuple[
     chosen: dict[str, Path] = {}
     for path in ranked:
         lesson, exact = _lesson_of(path.name, spec)
-        if exact and lesson not in chosen:
+        if exact and lesson is not None and lesson not in chosen:  # exact: lesson is never None
             chosen[lesson] = path
     problems = [f"{lesson} was graded from {path.as_posix()}, which is in a subfolder; next time put your notebooks "
                 "directly in the folder you submit." for lesson, path in sorted(chosen.items())
@@ -208,7 +208,8 @@ def find_submissions(source: str | Path, *, assignment: str = "mnist", spec: Spe
         problems = [] if exact else [f"{source.name} is not named after one of the lessons ({', '.join(spec.lessons)}); "
                                      "it was not graded."]
         name = source.parent.name or "student"
-        return [Submission(display_name(name), safe_key(name), {lesson: source} if exact else {}, problems)]
+        notebooks = {lesson: source} if exact and lesson is not None else {}  # exact: lesson is never None
+        return [Submission(display_name(name), safe_key(name), notebooks, problems)]
     if not source.is_dir():
         raise FileNotFoundError(f"{source} doesn't exist: give nbgrader's submitted/ folder, a folder of notebooks, or a notebook.")
     students = sorted(child for child in source.iterdir() if (child / assignment).is_dir())

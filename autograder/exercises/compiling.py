@@ -37,9 +37,9 @@ def loss_settings(loss) -> tuple[str | None, bool]:
     return None, False
 
 
-def metric_names(metrics) -> list[str]:
-    """Names of the metrics in a compile config's ``metrics`` entry."""
-    names = []
+def metric_names(metrics) -> list[str | None]:
+    """Names of the metrics in a compile config's ``metrics`` entry (None for a config without a name)."""
+    names: list[str | None] = []
     for metric in metrics or []:
         if isinstance(metric, str):
             names.append(metric)

@@ -83,7 +83,9 @@ class KernelFactory:
                 command, env={**env, "HOME": str(home), "MPLCONFIGDIR": str(home)}, cwd=self.workspace,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
             )
-        words = self.process.stdout.readline().split()
+        assert self.process.stdin is not None and self.process.stdout is not None  # both PIPE, just above
+        self._requests, self._replies = self.process.stdin, self.process.stdout  # the factory's only channel
+        words = self._replies.readline().split()
         if words[:1] != ["ready"]:
             said = self.log.read_text(errors="replace").strip().splitlines()[-5:]
             self.close()
@@ -95,9 +97,9 @@ class KernelFactory:
         """Forks a kernel that runs ipykernel with ``argv`` in ``cwd`` with ``env``; returns its pid as seen here."""
         with self._lock:
             try:
-                self.process.stdin.write(json.dumps({"argv": argv, "env": env, "cwd": cwd}) + "\n")
-                self.process.stdin.flush()
-                reply = self.process.stdout.readline()
+                self._requests.write(json.dumps({"argv": argv, "env": env, "cwd": cwd}) + "\n")
+                self._requests.flush()
+                reply = self._replies.readline()
             except OSError as error:
                 raise FactoryError(f"the kernel factory stopped ({error})") from None
         if not reply:
@@ -117,7 +119,7 @@ class KernelFactory:
     def close(self) -> None:
         self.process.kill()
         self.process.wait()
-        for pipe in (self.process.stdin, self.process.stdout):
+        for pipe in (self._requests, self._replies):
             pipe.close()
         self.folder.cleanup()
 
@@ -189,7 +191,7 @@ class ForkingProvisioner(LocalProvisioner):
         cwd = str(kwargs.get("cwd") or os.getcwd())
         self.factory = factory_for(env)
         pid = self.factory.fork(cmd[cmd.index("-f"):], env, cwd)
-        self.process = ForkedKernel(pid)
+        self.process = ForkedKernel(pid)  # type: ignore[assignment]  # a Popen to jupyter_client: pid, poll, wait, kill
         self.pid = self.pgid = pid  # the kernel starts its own session, so its group is its pid
         self.cwd = cwd
         return self.connection_info

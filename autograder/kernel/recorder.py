@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 from autograder.exercises import observe
 from autograder.kernel.serialize import save_observation
@@ -30,7 +31,8 @@ class Recorder:
         try:
             if isinstance(observation, CheckResult):
                 # Only "there is nothing to check" travels this way; the grader gives it 0 points itself.
-                status = "not attempted" if observation.outcome is Outcome.NOT_ATTEMPTED else "error"
+                status: Literal["error", "not attempted"] = (
+                    "not attempted" if observation.outcome is Outcome.NOT_ATTEMPTED else "error")
                 said: Status = {"status": status, "message": observation.message}
                 (target / STATUS_FILE).write_text(json.dumps(said))
             else:

@@ -28,6 +28,10 @@ import os
 import platform
 import runpy
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: at run time this module imports nothing but the standard library
+    from autograder.protocol import SandboxRules
 
 # Landlock's system calls have the same numbers on every architecture (they're newer than the split).
 _CREATE_RULESET, _ADD_RULE, _RESTRICT_SELF = 444, 445, 446
@@ -137,7 +141,7 @@ SYSTEM_READ_PATHS = ("/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/etc"
 SYSTEM_WRITE_PATHS = ("/dev/null",)
 
 
-def kernel_rules(temporary: str, library: str, data: str | None) -> dict[str, list[str]]:
+def kernel_rules(temporary: str, library: str, data: str | None) -> SandboxRules:
     """The sandbox's rules for one graded notebook.
 
     Args:

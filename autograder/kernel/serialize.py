@@ -118,7 +118,8 @@ def save_observation(observation: dict, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     encoder = _Encoder(folder)
     structure = encoder.encode(observation)
-    np.savez(folder / ARRAYS_FILE, **encoder.arrays)
+    # numpy's stubs fear a key named allow_pickle; the keys are a0, a1, ...
+    np.savez(folder / ARRAYS_FILE, **encoder.arrays)  # type: ignore[arg-type]
     (folder / OBSERVATION_FILE).write_text(json.dumps(structure), encoding="utf-8")
 
 

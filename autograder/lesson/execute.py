@@ -19,7 +19,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, cast
 
 import nbformat
 import psutil
@@ -165,6 +165,8 @@ class _Watchdog:
 
     def disk_reason(self) -> str:
         """Why the kernel's folder is over the disk limits, or "" while it is within them."""
+        if self.folder is None:  # no folder, no disk limit
+            return ""
         used, files = _disk_use(self.folder, self.limits.max_files)
         if files > self.limits.max_files:
             return (f"your notebook created more than {self.limits.max_files:,} files (the limit per notebook), "
@@ -245,7 +247,7 @@ def _kernel_manager(kernel_argv: list[str], provisioner: str | None, spec_folder
                     connection_file: str | None) -> AsyncKernelManager:
     """A kernel manager whose kernel is started with ``kernel_argv`` by ``provisioner`` (None: Jupyter's own),
     through a kernelspec written to ``spec_folder``."""
-    kernelspec = {"argv": kernel_argv, "display_name": "Autograder kernel", "language": "python"}
+    kernelspec: dict[str, Any] = {"argv": kernel_argv, "display_name": "Autograder kernel", "language": "python"}
     if provisioner:
         kernelspec["metadata"] = {"kernel_provisioner": {"provisioner_name": provisioner}}
     (spec_folder / "autograder-kernel").mkdir(parents=True)
@@ -297,18 +299,19 @@ def execute(notebook: nbformat.NotebookNode, *, cwd: str, env: dict[str, str] | 
         async def run() -> None:
             if client.km is None:
                 client.km = client.create_kernel_manager()
-            manager = client.km
+            manager = cast(AsyncKernelManager, client.km)  # ours, or nbclient's default kernel_manager_class
             watching = asyncio.ensure_future(watchdog.watch(manager))
             try:
-                await asyncio.wait_for(client.async_execute(cleanup_kc=False, **({"env": env} if env is not None else {})),
+                options: dict[str, Any] = {"env": env} if env is not None else {}
+                await asyncio.wait_for(client.async_execute(cleanup_kc=False, **options),
                                        timeout=limits.notebook_timeout)
             finally:
                 watching.cancel()
                 nonlocal factory
                 factory = getattr(manager.provisioner, "factory", None)
                 if manager.has_kernel:
-                    if getattr(manager.provisioner, "pid", None):
-                        watchdog.look(manager.provisioner.pid, factory)  # note what the kernel left running
+                    if pid := getattr(manager.provisioner, "pid", None):
+                        watchdog.look(pid, factory)  # note what the kernel left running
                     await manager.shutdown_kernel(now=True)
                 if client.kc is not None:
                     client.kc.stop_channels()

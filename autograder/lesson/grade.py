@@ -8,6 +8,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
@@ -40,13 +41,14 @@ class NotebookGrade:
         lesson: The lesson, e.g. ``"03_build"``.
         results: One result per check of the lesson, in the spec's order.
         flags: Changes the student made to grader-owned cells, and other things the grader noticed.
-        artifacts: Data for the feedback report (observations and the lesson's model/history).
+        artifacts: Data for the feedback report: check id -> its observation, and :data:`ARTIFACTS` -> the
+            lesson's own model, history and figure.
     """
 
     lesson: str
     results: list[CheckResult]
     flags: list[str] = field(default_factory=list)
-    artifacts: dict = field(default_factory=dict)
+    artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _artifacts_cell(folder: str) -> nbformat.NotebookNode:
@@ -109,9 +111,9 @@ def grade_notebook(path: str | Path, *, release: str | Path | None = None, spec:
     if source:
         env["MNIST_PATH"] = source  # the kernel's temporary HOME has no Keras cache of its own
     factory = factory_for(env)
-    with tempfile.TemporaryDirectory(prefix="autograder-", dir=factory.workspace) as temporary, \
-            tempfile.TemporaryDirectory(prefix="autograder-taken-") as taken:
-        temporary, taken = Path(temporary), Path(taken)
+    with tempfile.TemporaryDirectory(prefix="autograder-", dir=factory.workspace) as temporary_name, \
+            tempfile.TemporaryDirectory(prefix="autograder-taken-") as taken_name:
+        temporary, taken = Path(temporary_name), Path(taken_name)
         work, observations = temporary / "work", temporary / "observations"
         cells = instrument(notebook, str(observations))
         notebook.cells.append(_artifacts_cell(str(observations / ARTIFACTS)))
@@ -119,7 +121,8 @@ def grade_notebook(path: str | Path, *, release: str | Path | None = None, spec:
         kernel = _kernel_start(temporary, lesson, spec, env)
         execution = execute(notebook, cwd=str(work), limits=limits, before_cell=window.before, after_cell=window.after,
                             disk_folder=temporary, **kernel)
-        results, artifacts = [], {}
+        results: list[CheckResult] = []
+        artifacts: dict[str, dict[str, Any]] = {}
         for check_id in checks:
             result, observation = collect(check_id, taken / check_id, cells.get(check_id), execution, spec,
                                           ran=check_id in window.ran)

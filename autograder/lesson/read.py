@@ -107,9 +107,10 @@ def lesson_ids(releases: Path) -> dict[str, set[str]]:
     Returns:
         Lesson -> its own grade_ids.
     """
-    ids = {}
+    ids: dict[str, set[str]] = {}
     for path in sorted(releases.glob("*.ipynb")):
-        ids[path.stem] = {grade_id(cell) for cell in nbformat.read(path, as_version=4).cells} - {None}
+        cells = nbformat.read(path, as_version=4).cells
+        ids[path.stem] = {identity for cell in cells if (identity := grade_id(cell)) is not None}
     return {lesson: own - set().union(*(other for name, other in ids.items() if name != lesson))
             for lesson, own in ids.items()}
 
@@ -117,7 +118,7 @@ def lesson_ids(releases: Path) -> dict[str, set[str]]:
 def _require_lesson(notebook: nbformat.NotebookNode, name: str, lesson: str, releases: Path) -> None:
     """Raises when the notebook's cells are another released lesson's and none are this lesson's."""
     ids = lesson_ids(releases)
-    found = {grade_id(cell) for cell in notebook.cells} - {None}
+    found = {identity for cell in notebook.cells if (identity := grade_id(cell)) is not None}
     if not found or found & ids.get(lesson, set()):
         return
     overlap = {other: found & own for other, own in ids.items() if other != lesson and found & own}

@@ -49,7 +49,7 @@ def restore_from_release(submitted: nbformat.NotebookNode, release: nbformat.Not
         identity = grade_id(cell)
         if identity in students:
             flags.append(f"The cell '{identity}' appears more than once; the first one was graded.")
-        elif identity in released_ids:
+        elif identity is not None and identity in released_ids:
             students[identity] = cell
         elif cell.get("source", "").strip() and not {cell.get("id"), cell.get("source")} & released_cells:
             added += 1
