@@ -7,7 +7,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-fast lessons check lab grade gradescope clean-venv sandbox-tools
+.PHONY: run test test-fast lint lessons check lab grade gradescope clean-venv sandbox-tools
 
 # pip install, showing what pip says except the "Location '...' is ignored: it is neither a file nor a directory"
 # warnings that a pip configured with package folders lacking most packages writes for each package (all of it if pip
@@ -44,7 +44,13 @@ browser-tools:
 run: $(BIN)/.installed sandbox-tools
 	$(BIN)/python -m autograder.batch.run_course
 
-test: $(BIN)/.installed sandbox-tools browser-tools
+# Lint, import order and format (ruff, configured in pyproject.toml), and types on the grader's code (mypy).
+lint: $(BIN)/.installed
+	$(BIN)/ruff check --quiet .
+	$(BIN)/ruff format --check --quiet .
+	$(BIN)/mypy
+
+test: $(BIN)/.installed sandbox-tools browser-tools lint
 	$(BIN)/python -m pytest
 
 test-fast: $(BIN)/.installed

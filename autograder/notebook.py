@@ -21,8 +21,7 @@ import sys
 import warnings
 from typing import Literal
 
-from autograder.exercises import EXERCISES, run_check
-from autograder.exercises import first_hint
+from autograder.exercises import EXERCISES, first_hint, run_check
 from autograder.quiet import import_tensorflow_quietly  # noqa: F401 - the lessons' set-up cells import it from here
 from autograder.results import CheckResult, Outcome
 from autograder.spec import SPEC, Spec

@@ -581,7 +581,7 @@ async def time_notebook_cells(path: Path, env: dict[str, str], work: Path, log: 
     return NotebookFloor(path.stem, *floor)
 
 
-async def time_cells(client: "nbclient.NotebookClient", notebook: nbformat.NotebookNode, started: float) -> tuple:
+async def time_cells(client: nbclient.NotebookClient, notebook: nbformat.NotebookNode, started: float) -> tuple:
     """In a started kernel: the imports, then each code cell, timed (see :func:`time_notebook_cells`).
 
     Returns:

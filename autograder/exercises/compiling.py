@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 
-from autograder.exercises.verdict import verdict
-from typing import Callable
 from autograder.exercises.describe import describe_compile
 from autograder.exercises.exercise import Exercise
+from autograder.exercises.verdict import verdict
 from autograder.results import CheckResult
 from autograder.spec import SPEC, Spec
 

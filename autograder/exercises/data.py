@@ -6,14 +6,15 @@ grader in :mod:`autograder.exercises.probes`, so an answer that only works on th
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
-from autograder.exercises.verdict import verdict
-from typing import Callable
 from autograder.exercises import probes
 from autograder.exercises.exercise import Exercise, grid_text, unchanged
-from autograder.results import CheckResult
+from autograder.exercises.verdict import verdict
 from autograder.kernel.serialize import type_name
+from autograder.results import CheckResult
 from autograder.spec import SPEC, Spec
 
 

@@ -6,10 +6,11 @@ layers is not compared against only the first two of the spec's three).
 
 from __future__ import annotations
 
-from autograder.exercises.verdict import verdict
-from typing import Callable
+from collections.abc import Callable
+
 from autograder.exercises.describe import describe_independence, describe_model
 from autograder.exercises.exercise import Exercise
+from autograder.exercises.verdict import verdict
 from autograder.results import CheckResult
 from autograder.spec import SPEC, Spec
 

@@ -8,17 +8,17 @@ same weights.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 
-from autograder.exercises.verdict import verdict
-from typing import Callable
 from autograder import reference
 from autograder.exercises import probes
 from autograder.exercises.describe import describe_figure
 from autograder.exercises.exercise import Exercise, NeedsEarlierLesson, grid_text
-from autograder.results import CheckResult
+from autograder.exercises.verdict import verdict
 from autograder.kernel.serialize import type_name
+from autograder.results import CheckResult
 from autograder.spec import SPEC, Spec
 
 # A title names each label with a word that starts with a capital P (or T), an optional ':' or '=', then the label:

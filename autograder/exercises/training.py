@@ -6,18 +6,19 @@ History's own figures (reported by the student's kernel) only have to agree with
 
 from __future__ import annotations
 
-import numpy as np
-
-from autograder.exercises.verdict import verdict
 import os
 import warnings
-from typing import Callable
+from collections.abc import Callable
+
+import numpy as np
+
 from autograder import reference
 from autograder.exercises import probes
 from autograder.exercises.describe import describe_history
 from autograder.exercises.exercise import Exercise
-from autograder.results import CheckResult
+from autograder.exercises.verdict import verdict
 from autograder.kernel.serialize import type_name
+from autograder.results import CheckResult
 from autograder.spec import SPEC, Spec
 
 # How far the History's final val_accuracy may sit from the grader's measurement. fit's last validation

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import psutil
 import pytest
+from support.paths import EXAMPLE_SUBMISSIONS, PROJECT_ROOT
 
 from autograder.batch.cli import main as mnist_grade
 from autograder.batch.cluster import connect
 from autograder.batch.grade_class import grade_class
 from autograder.kernel.isolation import bubblewrap
 from autograder.kernel.sandbox import landlock_abi
-from support.paths import EXAMPLE_SUBMISSIONS, PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 

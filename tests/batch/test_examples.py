@@ -13,14 +13,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.examples import EXPECTED, STUDENTS, grade_student
+from support.paths import ASSIGNMENT, EXAMPLE_SUBMISSIONS, EXAMPLES, LESSON_NAMES
 
 from autograder.batch import grade_class as class_grader
 from autograder.batch.grade_class import grade_class
 from autograder.lesson.grade import NotebookGrade
 from autograder.results import CheckResult, Outcome
 from autograder.spec import SPEC
-from support.examples import EXPECTED, STUDENTS, grade_student
-from support.paths import ASSIGNMENT, EXAMPLE_SUBMISSIONS, EXAMPLES, LESSON_NAMES
 
 pytestmark = pytest.mark.slow
 

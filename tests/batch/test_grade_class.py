@@ -10,9 +10,9 @@ import sys
 
 import nbformat
 import pytest
+from support.paths import EXAMPLE_SUBMISSIONS, PROJECT_ROOT
 
 from autograder.batch.cli import main
-from support.paths import EXAMPLE_SUBMISSIONS, PROJECT_ROOT
 
 STUDENTS = ("passes_all", "fails_units_25")
 

@@ -16,12 +16,12 @@ from pathlib import Path
 import jsonschema
 import numpy as np
 import pytest
+from support.paths import EXAMPLE_SUBMISSIONS, FIXTURES, PROJECT_ROOT
 
 from autograder.batch.cli import main as mnist_grade
 from autograder.batch.gradescope import MAX_UNZIPPED_BYTES, build_bundle, results_json, unpack_bundle, unpack_upload
 from autograder.batch.reports import student_record
 from autograder.spec import SPEC
-from support.paths import EXAMPLE_SUBMISSIONS, FIXTURES, PROJECT_ROOT
 
 SCHEMA = json.loads((FIXTURES / "gradescope" / "results.schema.json").read_text())
 

@@ -11,7 +11,6 @@ import sys
 import time
 
 import pytest
-
 from support.paths import EXAMPLE_SUBMISSIONS
 
 pytestmark = pytest.mark.slow

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from autograder.spec import SPEC
 from support.environments import instructor_environment
 from support.examples import STUDENTS, grade_student
 from support.paths import ASSIGNMENT, EXAMPLE_SUBMISSIONS, LESSON_NAMES, LESSONS, SOLUTIONS
+
+from autograder.spec import SPEC
 
 pytestmark = pytest.mark.slow
 

@@ -6,9 +6,9 @@ import re
 import shutil
 
 import pytest
+from support.paths import LESSONS
 
 from autograder.batch.submissions import find_submissions, safe_key
-from support.paths import LESSONS
 
 
 def test_nbgrader_layout_gives_one_submission_per_student(tmp_path):

@@ -12,9 +12,17 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from support.browser import RenderedCell, chromium_executable, headless_chromium, open_notebook, read_cells, run_all_cells
-from support.browser import running_lab, save_screenshot, shut_down_kernels
+from support.browser import (
+    RenderedCell,
+    chromium_executable,
+    headless_chromium,
+    open_notebook,
+    read_cells,
+    run_all_cells,
+    running_lab,
+    save_screenshot,
+    shut_down_kernels,
+)
 from support.environments import student_environment
 from support.hostile import submission
 from support.paths import LESSONS

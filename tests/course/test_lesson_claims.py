@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 
 import nbformat
-
-from autograder.spec import SPEC
 from support.lesson_text import lesson_text
 from support.paths import SOLUTIONS
+
+from autograder.spec import SPEC
 
 
 def given_cell(lesson: str, grade_id: str) -> str:

@@ -7,11 +7,11 @@ import os
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from support.environments import TENSORFLOW_LOG_LINE, student_environment
+from support.paths import LESSONS
 
 from autograder.notebook import CheckFailed, ExerciseUnfinished, check, format_result, hint, require
 from autograder.results import CheckResult, Outcome
-from support.environments import TENSORFLOW_LOG_LINE, student_environment
-from support.paths import LESSONS
 
 
 def run_cells(*sources: str, cwd, env: dict[str, str] | None = None) -> list[nbformat.NotebookNode]:

@@ -10,12 +10,12 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from support.environments import TENSORFLOW_LOG_LINE, instructor_environment
+from support.paths import LESSON_NAMES, LESSONS, SOLUTIONS
 
 from autograder.lesson.grade import grade_notebook
 from autograder.lesson.instrument import is_test_cell
 from autograder.results import Outcome
-from support.environments import TENSORFLOW_LOG_LINE, instructor_environment
-from support.paths import LESSON_NAMES, LESSONS, SOLUTIONS
 
 pytestmark = pytest.mark.slow
 

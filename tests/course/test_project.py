@@ -11,10 +11,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from support.paths import LESSON_NAMES, LESSONS, PROJECT_ROOT, SOLUTIONS
 
 from autograder.lesson.instrument import check_call, is_test_cell
 from autograder.spec import SPEC
-from support.paths import LESSON_NAMES, LESSONS, PROJECT_ROOT, SOLUTIONS
 
 NBGRADER = str(Path(sys.executable).with_name("nbgrader"))
 SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)

@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from support.paths import EXAMPLE_SUBMISSIONS, PROJECT_ROOT
 
 # Pieces of the lines TensorFlow, its CUDA stubs and ipykernel write about the machine, not about the grading.

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import keras
 import pytest
+from support.lesson_text import quoted_percent
 
 from autograder import reference
 from autograder.spec import SPEC
-from support.lesson_text import quoted_percent
 
 pytestmark = pytest.mark.slow
 

@@ -6,9 +6,9 @@ import subprocess
 import sys
 
 import pytest
+from support.paths import LESSONS, SOLUTIONS
 
 from autograder.spec import SPEC
-from support.paths import LESSONS, SOLUTIONS
 
 pytestmark = pytest.mark.slow
 

@@ -2,13 +2,13 @@
 
 import keras
 import pytest
+from support.assertions import assert_scored
 
 from autograder import reference
+from autograder.exercises import run_check
 from autograder.exercises.compiling import check_compile_model, loss_settings, metric_names, snake_case
 from autograder.exercises.describe import describe_compile
-from autograder.exercises import run_check
 from autograder.results import Outcome
-from support.assertions import assert_scored
 
 
 def compiler(loss=None, optimizer=None, metrics=("accuracy",)):

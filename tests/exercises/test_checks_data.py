@@ -2,16 +2,13 @@
 
 import numpy as np
 import pytest
-
-from autograder import reference
-from autograder.exercises import probes
-from autograder.exercises.data import check_class_counts, check_flatten, check_load_data, check_take_subset
-from autograder.exercises import run_check
-from autograder.results import Outcome
-from autograder.spec import SPEC
 from support.assertions import assert_scored
 
-
+from autograder import reference
+from autograder.exercises import probes, run_check
+from autograder.exercises.data import check_class_counts, check_flatten, check_load_data, check_take_subset
+from autograder.results import Outcome
+from autograder.spec import SPEC
 
 
 def mnist_like(n_train=50, n_test=20, seed=0):

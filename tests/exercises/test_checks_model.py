@@ -3,16 +3,14 @@
 import keras
 import numpy as np
 import pytest
-
-from autograder import reference
-from autograder.exercises.model import check_build_model
-from autograder.exercises.describe import describe_compile, describe_independence, describe_model
-from autograder.exercises import run_check
-from autograder.results import Outcome
-from autograder.spec import SPEC
 from support.assertions import assert_scored
 
-
+from autograder import reference
+from autograder.exercises import run_check
+from autograder.exercises.describe import describe_compile, describe_independence, describe_model
+from autograder.exercises.model import check_build_model
+from autograder.results import Outcome
+from autograder.spec import SPEC
 
 
 def dense(units, activation, name=None):

@@ -8,15 +8,17 @@ import keras  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from support.assertions import assert_scored  # noqa: E402
 
 from autograder import reference  # noqa: E402
-from autograder.exercises import probes  # noqa: E402
+from autograder.exercises import (
+    probes,  # noqa: E402
+    run_check,  # noqa: E402
+)
 from autograder.exercises.predictions import check_predict_digit  # noqa: E402
-from autograder.exercises import run_check  # noqa: E402
-from autograder.results import Outcome  # noqa: E402
 from autograder.kernel.serialize import round_trip  # noqa: E402
+from autograder.results import Outcome  # noqa: E402
 from autograder.spec import SPEC  # noqa: E402
-from support.assertions import assert_scored  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

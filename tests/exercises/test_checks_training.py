@@ -8,16 +8,21 @@ against Keras itself: a History with made-up or edited numbers, or a model that 
 import keras
 import numpy as np
 import pytest
-
-from autograder import reference
-from autograder.exercises.training import HISTORY_TOLERANCE, check_train, history_tolerance
-from autograder.exercises.describe import describe_history
-from autograder.exercises import observe, run_check
-from autograder.exercises.training import measure_val_accuracy, validation_rows
-from autograder.results import Outcome
-from autograder.spec import SPEC
 from support.assertions import assert_scored
 from support.training import SMALL_DIGITS, fabricated_train
+
+from autograder import reference
+from autograder.exercises import observe, run_check
+from autograder.exercises.describe import describe_history
+from autograder.exercises.training import (
+    HISTORY_TOLERANCE,
+    check_train,
+    history_tolerance,
+    measure_val_accuracy,
+    validation_rows,
+)
+from autograder.results import Outcome
+from autograder.spec import SPEC
 
 SAMPLES = 3000
 REFERENCE_ACCURACY = 0.86

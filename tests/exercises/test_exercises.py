@@ -7,13 +7,13 @@ matplotlib.use("Agg")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from support.training import fabricated_train  # noqa: E402
 
 from autograder import reference  # noqa: E402
 from autograder.exercises import EXERCISES, grader_inputs, judge, observe, run_check  # noqa: E402
-from autograder.results import CheckResult, Outcome  # noqa: E402
 from autograder.kernel.serialize import load_observation, save_observation  # noqa: E402
+from autograder.results import CheckResult, Outcome  # noqa: E402
 from autograder.spec import DEFAULT_SPEC_PATH, SPEC, load_spec  # noqa: E402
-from support.training import fabricated_train  # noqa: E402
 
 
 def unfinished(*args, **kwargs):

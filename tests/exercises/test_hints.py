@@ -7,12 +7,12 @@ import re
 import nbformat
 import numpy as np
 import pytest
+from support.paths import LESSON_NAMES, LESSONS, SOLUTIONS
 
 from autograder.exercises import EXERCISES, first_hint
 from autograder.lesson.instrument import check_call, is_test_cell
 from autograder.notebook import CheckFailed, check, hint
 from autograder.spec import DEFAULT_SPEC_PATH, SPEC, load_spec
-from support.paths import LESSON_NAMES, LESSONS, SOLUTIONS
 
 SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 
@@ -79,7 +79,7 @@ def test_hint_after_a_failed_check_adds_what_the_check_found(capsys):
     hint("flatten")
     printed = capsys.readouterr().out
     assert printed.startswith("Hint for flatten(images): Two steps.")
-    assert f"From your last check: " in printed and f"Divide by {SPEC.data.pixel_max}" in printed
+    assert "From your last check: " in printed and f"Divide by {SPEC.data.pixel_max}" in printed
 
 
 def test_hint_after_a_passed_check_says_so(capsys):

@@ -8,10 +8,10 @@ import sys
 import textwrap
 
 import pytest
+from support.paths import PROJECT_ROOT
 
 from autograder.kernel import isolation
 from autograder.kernel.isolation import bubblewrap, describe_isolation, isolated, isolation_status
-from support.paths import PROJECT_ROOT
 
 NEEDS_BUBBLEWRAP = pytest.mark.skipif(
     bubblewrap() is None, reason="bubblewrap is not installed or this machine forbids its user namespaces "

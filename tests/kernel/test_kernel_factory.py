@@ -15,11 +15,11 @@ import nbformat
 import psutil
 import pytest
 
-from autograder.kernel import factory as kernel_factory
-from autograder.lesson.execute import execute
 from autograder.batch.grade_class import GradingOptions, kernel_environment
-from autograder.kernel.isolation import bubblewrap
+from autograder.kernel import factory as kernel_factory
 from autograder.kernel.factory import PROVISIONER_NAME, factory_for
+from autograder.kernel.isolation import bubblewrap
+from autograder.lesson.execute import execute
 from autograder.limits import Limits
 
 FORKED = {"kernel_argv": [sys.executable, "-m", "autograder.kernel.sandbox", "-f", "{connection_file}"],

@@ -8,11 +8,11 @@ import sys
 import textwrap
 
 import pytest
+from support.paths import PROJECT_ROOT
 
 from autograder.kernel.course_copy import answers_hidden_from, reference_for, write_kernel_library
 from autograder.kernel.sandbox import kernel_rules, landlock_abi
 from autograder.spec import SPEC
-from support.paths import PROJECT_ROOT
 
 needs_landlock = pytest.mark.skipif(
     landlock_abi() < 1, reason="this Linux kernel has no Landlock (5.13+ with Landlock enabled); the sandbox is off here"

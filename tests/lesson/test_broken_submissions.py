@@ -15,17 +15,17 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from support.paths import ASSIGNMENT, EXAMPLE_SUBMISSIONS, FIXTURES, LESSONS
+from support.snapshots import snapshot
 
 from autograder.batch.grade_class import grade_class
+from autograder.batch.reports import student_record, write_student_outputs
+from autograder.batch.submissions import safe_key
 from autograder.lesson.grade import grade_notebook
 from autograder.lesson.instrument import grade_id
 from autograder.lesson.read import UnreadableSubmission, read_lesson
-from autograder.batch.reports import student_record, write_student_outputs
 from autograder.results import CheckResult, Outcome
 from autograder.spec import SPEC
-from autograder.batch.submissions import safe_key
-from support.paths import ASSIGNMENT, EXAMPLE_SUBMISSIONS, FIXTURES, LESSONS
-from support.snapshots import snapshot
 
 BROKEN = FIXTURES / "broken"
 PASSING = EXAMPLE_SUBMISSIONS / "passes_all" / ASSIGNMENT

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import nbformat
 import pytest
+from support.paths import ASSIGNMENT, EXAMPLE_SUBMISSIONS, LESSONS, SOLUTIONS
 
 from autograder.lesson.grade import grade_notebook
 from autograder.lesson.instrument import grade_id
 from autograder.results import Outcome
-from support.paths import ASSIGNMENT, EXAMPLE_SUBMISSIONS, LESSONS, SOLUTIONS
 
 pytestmark = pytest.mark.slow
 

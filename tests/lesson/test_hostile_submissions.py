@@ -33,16 +33,16 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
-
-from autograder.batch.grade_class import GradingOptions, kernel_environment
-from autograder.lesson.grade import grade_notebook
-from autograder.kernel.isolation import bubblewrap
-from autograder.limits import Limits
-from autograder.results import Outcome
-from autograder.spec import SPEC
 from support import hostile
 from support.paths import LESSONS, PROJECT_ROOT
 from support.snapshots import snapshot
+
+from autograder.batch.grade_class import GradingOptions, kernel_environment
+from autograder.kernel.isolation import bubblewrap
+from autograder.lesson.grade import grade_notebook
+from autograder.limits import Limits
+from autograder.results import Outcome
+from autograder.spec import SPEC
 
 PASSED, FAILED, ERROR = Outcome.PASSED, Outcome.FAILED, Outcome.ERROR
 GB = 2**30

@@ -6,10 +6,10 @@ import copy
 
 import nbformat
 import pytest
+from support.paths import LESSONS
 
 from autograder.lesson.instrument import grade_id, is_test_cell
 from autograder.lesson.restore import restore_from_release
-from support.paths import LESSONS
 
 RELEASE = LESSONS / "03_build.ipynb"
 
