@@ -156,8 +156,10 @@ def exercise_label(check_id: str, spec: Spec = SPEC) -> str:
 def unfinished_message(check_id: str, problem: str, spec: Spec = SPEC) -> str:
     """``Finish exercise 2 above first: this cell uses your class_counts(y), which ...``, for a given cell."""
     what = ANSWER_WORDS.get(check_id, f"your {EXERCISES[check_id].title}")
-    return (f"Finish {exercise_label(check_id, spec)} above first: this cell uses {what}, {problem}. "
-            "Run the exercise's cell, then this cell again.")
+    return (
+        f"Finish {exercise_label(check_id, spec)} above first: this cell uses {what}, {problem}. "
+        "Run the exercise's cell, then this cell again."
+    )
 
 
 class require:  # noqa: N801 - used like a function: `with require("flatten"):`

@@ -39,6 +39,7 @@ def import_tensorflow_quietly() -> None:
         quiet = os.open(os.devnull, os.O_WRONLY)
     except OSError:  # no devnull to write to: import it as it is
         import tensorflow  # noqa: F401
+
         return
     sys.stderr.flush()
     saved = os.dup(2)

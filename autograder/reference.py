@@ -47,7 +47,9 @@ def compile_model(model, spec: Spec = SPEC) -> None:
 def train(model, X: np.ndarray, y: np.ndarray, spec: Spec = SPEC, verbose: int = 0):
     """Fits ``model`` with the spec's epochs, batch size and validation split; returns the History."""
     t = spec.training
-    return model.fit(X, y, epochs=t.epochs, batch_size=t.batch_size, validation_split=t.validation_split, verbose=verbose)
+    return model.fit(
+        X, y, epochs=t.epochs, batch_size=t.batch_size, validation_split=t.validation_split, verbose=verbose
+    )
 
 
 def training_start(spec: Spec = SPEC):

@@ -53,8 +53,14 @@ class CheckResult:
         return self.outcome is Outcome.PASSED
 
     def to_dict(self) -> CheckRecord:
-        return {"check_id": self.check_id, "outcome": self.outcome.value, "points": self.points,
-                "max_points": self.max_points, "message": self.message, "hint": self.hint}
+        return {
+            "check_id": self.check_id,
+            "outcome": self.outcome.value,
+            "points": self.points,
+            "max_points": self.max_points,
+            "message": self.message,
+            "hint": self.hint,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CheckResult:

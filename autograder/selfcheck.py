@@ -33,12 +33,16 @@ def graded(lesson: str) -> NotebookGrade:
     """Each lesson is run once, however many of its exercises are tested."""
     path = lessons_folder() / f"{lesson}.ipynb"
     if not path.exists():
-        pytest.fail(f"{path} doesn't exist; set {LESSONS_ENV_VAR} to the folder holding your lesson notebooks.", pytrace=False)
+        pytest.fail(
+            f"{path} doesn't exist; set {LESSONS_ENV_VAR} to the folder holding your lesson notebooks.", pytrace=False
+        )
     import_tensorflow_quietly()  # else TensorFlow's start-up lines would show as a failing test's captured stderr
     return grade_notebook(path)
 
 
-@pytest.mark.parametrize(("lesson", "check_id"), [(lesson, check) for lesson, checks in SPEC.lessons.items() for check in checks])
+@pytest.mark.parametrize(
+    ("lesson", "check_id"), [(lesson, check) for lesson, checks in SPEC.lessons.items() for check in checks]
+)
 def test_exercise(lesson: str, check_id: str) -> None:
     """Does this exercise pass its check?"""
     result = next(r for r in graded(lesson).results if r.check_id == check_id)

@@ -157,9 +157,7 @@ def load_spec(path: str | os.PathLike | None = None) -> Spec:
             ),
             compile=CompileSpec(**{**raw["compile"], "metrics": tuple(raw["compile"]["metrics"])}),
             training=TrainingSpec(**raw["training"]),
-            predictions=PredictionsSpec(
-                panels=raw["predictions"]["panels"], grid=tuple(raw["predictions"]["grid"])
-            ),
+            predictions=PredictionsSpec(panels=raw["predictions"]["panels"], grid=tuple(raw["predictions"]["grid"])),
             lessons={lesson: dict(checks) for lesson, checks in raw["lessons"].items()},
             source_text=text,
         )

@@ -34,8 +34,9 @@ def run_once(root: Path) -> tuple[float, float, float]:
     env = {name: value for name, value in os.environ.items() if name != "MNIST_PATH"}
     env.update(AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable)
     started = time.perf_counter()
-    process = subprocess.Popen([str(root / "source" / "run_autograder")], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [str(root / "source" / "run_autograder")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     sampler = TreeSampler(process.pid, per_child_workers=False)
     sampler.start()
     process.wait()
@@ -60,8 +61,10 @@ def main(argv: list[str] | None = None) -> int:
             walls.append(wall)
             peaks.append(peak)
             print(f"run {run}: {wall:.1f} s, peak {peak:.0f} MiB PSS, score {score:g}", flush=True)
-    print(f"median of {arguments.runs}: {statistics.median(walls):.1f} s, peak {statistics.median(peaks):.0f} MiB PSS "
-          f"(largest {max(peaks):.0f} MiB)")
+    print(
+        f"median of {arguments.runs}: {statistics.median(walls):.1f} s, peak {statistics.median(peaks):.0f} MiB PSS "
+        f"(largest {max(peaks):.0f} MiB)"
+    )
     return 0
 
 

@@ -48,7 +48,7 @@ VENV_BIN = Path(sys.executable).parent
 PARTS = ("floor", "jobs1", "jobs2", "nbgrader")  # also the order they run in
 SAMPLE_SECONDS = 0.2
 HEARTBEAT_SECONDS = 60
-MIB = 1024 ** 2
+MIB = 1024**2
 FLOOR_IMPORTS = "import tensorflow, keras, numpy, matplotlib"
 NBGRADER_CELL_TIMEOUT = 300  # as the grader's default cell limit (nbgrader's own default, 30 s, is too short)
 
@@ -202,11 +202,16 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         The options, with ``parts`` the ordered list of parts to run.
     """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--students", type=int, default=8,
-                        help="students to grade: the 8 example students, cycled under new names beyond 8 "
-                             "(fewer than 8: a quick smoke run) (default: %(default)s)")
-    parser.add_argument("--only", default=",".join(PARTS),
-                        help=f"comma-separated parts to run, of {','.join(PARTS)} (default: all)")
+    parser.add_argument(
+        "--students",
+        type=int,
+        default=8,
+        help="students to grade: the 8 example students, cycled under new names beyond 8 "
+        "(fewer than 8: a quick smoke run) (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--only", default=",".join(PARTS), help=f"comma-separated parts to run, of {','.join(PARTS)} (default: all)"
+    )
     parser.add_argument("--skip-nbgrader", action="store_true", help="don't run nbgrader autograde")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders and print where they are")
@@ -226,8 +231,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 def git_commit() -> str:
     """The short commit of the working tree, with "+dirty" when it has changes ("unknown" outside git)."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
-                                text=True, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return commit + ("+dirty" if git_status() else "")
@@ -236,8 +242,13 @@ def git_commit() -> str:
 def git_status() -> str:
     """``git status --porcelain`` of the repository, untracked files included ("" when clean or not git)."""
     try:
-        return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=PROJECT_ROOT,
-                              capture_output=True, text=True, check=True).stdout
+        return subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=all"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         return ""
 
@@ -362,7 +373,6 @@ class TreeSampler(threading.Thread):
         self.latest_total_mib = total / MIB
         return True
 
-
     def note_cpu(self, process: psutil.Process) -> None:
         """Records a process's CPU seconds so far, if it is still there."""
         try:
@@ -394,8 +404,9 @@ def safe_children(process: psutil.Process, *, recursive: bool) -> list[psutil.Pr
         return []
 
 
-def run_measured(name: str, command: list[str], *, cwd: Path, log: Path, students: int,
-                 per_child_workers: bool) -> TimedRun:
+def run_measured(
+    name: str, command: list[str], *, cwd: Path, log: Path, students: int, per_child_workers: bool
+) -> TimedRun:
     """Runs a command to completion, timing it and sampling its process tree's memory.
 
     Args:
@@ -413,8 +424,14 @@ def run_measured(name: str, command: list[str], *, cwd: Path, log: Path, student
     with log.open("w", encoding="utf-8") as output:
         busy_before = busy_cpu_seconds()
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=cwd, env=environment_with_venv(), stdout=output,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=environment_with_venv(),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         sampler = TreeSampler(process.pid, per_child_workers=per_child_workers)
         sampler.start()
         try:
@@ -426,8 +443,11 @@ def run_measured(name: str, command: list[str], *, cwd: Path, log: Path, student
         memory = sampler.stop()
         own = sampler.cpu_seconds
         cpu = CpuUse(own, machine_busy_share(busy_cpu_seconds() - busy_before, own, seconds))
-    print(f"[{name}] finished in {seconds:.1f} s (exit status {returncode}; {cpu.own_seconds:.0f} CPU s; other "
-          f"processes used {cpu.others_share:.0%} of the machine meanwhile); log: {log}", flush=True)
+    print(
+        f"[{name}] finished in {seconds:.1f} s (exit status {returncode}; {cpu.own_seconds:.0f} CPU s; other "
+        f"processes used {cpu.others_share:.0%} of the machine meanwhile); log: {log}",
+        flush=True,
+    )
     if returncode != 0:
         print(f"[{name}] FAILED; the end of its log:\n{tail(log)}", flush=True)
     return TimedRun(name, command, students, seconds, memory, returncode, str(log), cpu)
@@ -439,8 +459,10 @@ def wait_with_heartbeat(name: str, process: subprocess.Popen, sampler: TreeSampl
         try:
             return process.wait(timeout=HEARTBEAT_SECONDS)
         except subprocess.TimeoutExpired:
-            print(f"[{name}]   ... {time.perf_counter() - started:.0f} s, tree PSS now {sampler.latest_total_mib:.0f} MiB",
-                  flush=True)
+            print(
+                f"[{name}]   ... {time.perf_counter() - started:.0f} s, tree PSS now {sampler.latest_total_mib:.0f} MiB",
+                flush=True,
+            )
 
 
 def stop_process_group(process: subprocess.Popen) -> None:
@@ -466,8 +488,7 @@ def tail(path: Path, lines: int = 30) -> str:
 def warm_up() -> float:
     """Imports TensorFlow once, untimed in the results, so the first timed run doesn't pay a cold disk cache."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", FLOOR_IMPORTS], env=environment_with_venv(), capture_output=True,
-                   check=False)
+    subprocess.run([sys.executable, "-c", FLOOR_IMPORTS], env=environment_with_venv(), capture_output=True, check=False)
     return time.perf_counter() - started
 
 
@@ -485,10 +506,21 @@ def run_ours(jobs: int, submitted: Path, release: Path, work: Path, students: in
         The timed run; its checks: a gradebook with a row per student.
     """
     output = work / "output"
-    command = [str(VENV_BIN / "mnist-grade"), str(submitted), "--output", str(output), "--jobs", str(jobs),
-               "--release", str(release), "--force", "--no-progress"]
-    run = run_measured(f"jobs{jobs}", command, cwd=work, log=work / "mnist-grade.log", students=students,
-                       per_child_workers=jobs > 1)
+    command = [
+        str(VENV_BIN / "mnist-grade"),
+        str(submitted),
+        "--output",
+        str(output),
+        "--jobs",
+        str(jobs),
+        "--release",
+        str(release),
+        "--force",
+        "--no-progress",
+    ]
+    run = run_measured(
+        f"jobs{jobs}", command, cwd=work, log=work / "mnist-grade.log", students=students, per_child_workers=jobs > 1
+    )
     rows = gradebook_rows(output / "gradebook.csv")
     run.checks[f"gradebook.csv has a row per student ({rows}/{students})"] = rows == students
     return run
@@ -512,7 +544,8 @@ def make_nbgrader_course(root: Path, submitted: Path, snapshot: Path) -> None:
     """
     db_url = f"sqlite:///{root / 'gradebook.db'}"
     (root / "nbgrader_config.py").write_text(
-        NBGRADER_CONFIG.format(root=str(root), db_url=db_url, timeout=NBGRADER_CELL_TIMEOUT), encoding="utf-8")
+        NBGRADER_CONFIG.format(root=str(root), db_url=db_url, timeout=NBGRADER_CELL_TIMEOUT), encoding="utf-8"
+    )
     shutil.copytree(snapshot / "solutions" / ASSIGNMENT, root / "solutions" / ASSIGNMENT)
     shutil.copytree(snapshot / "lessons" / ASSIGNMENT, root / "lessons" / ASSIGNMENT)
     shutil.copytree(submitted, root / "submitted")
@@ -532,14 +565,20 @@ def run_nbgrader(submitted: Path, snapshot: Path, root: Path, students: int) -> 
     """
     make_nbgrader_course(root, submitted, snapshot)
     nbgrader = str(VENV_BIN / "nbgrader")
-    generate = subprocess.run([nbgrader, "generate_assignment", ASSIGNMENT, "--force"], cwd=root,
-                              env=environment_with_venv(), capture_output=True, text=True)
+    generate = subprocess.run(
+        [nbgrader, "generate_assignment", ASSIGNMENT, "--force"],
+        cwd=root,
+        env=environment_with_venv(),
+        capture_output=True,
+        text=True,
+    )
     (root / "generate_assignment.log").write_text(generate.stdout + generate.stderr, encoding="utf-8")
     if generate.returncode != 0:
         print(f"[nbgrader] generate_assignment FAILED:\n{generate.stdout}{generate.stderr}", flush=True)
     command = [nbgrader, "autograde", ASSIGNMENT, "--create", "--force"]
-    run = run_measured("nbgrader", command, cwd=root, log=root / "autograde.log", students=students,
-                       per_child_workers=False)
+    run = run_measured(
+        "nbgrader", command, cwd=root, log=root / "autograde.log", students=students, per_child_workers=False
+    )
     expected = students * len(list((snapshot / "lessons" / ASSIGNMENT).glob("*.ipynb")))
     autograded = len(list((root / "autograded").glob(f"*/{ASSIGNMENT}/*.ipynb")))
     run.checks["generate_assignment succeeded"] = generate.returncode == 0
@@ -551,7 +590,7 @@ def run_nbgrader(submitted: Path, snapshot: Path, root: Path, students: int) -> 
 
 
 def cell_kind(cell: nbformat.NotebookNode) -> str:
-    """"check" for nbgrader's graded cells, "answer" for its solution cells, "given" for the rest."""
+    """ "check" for nbgrader's graded cells, "answer" for its solution cells, "given" for the rest."""
     meta = cell.metadata.get("nbgrader", {})
     if meta.get("grade"):
         return "check"
@@ -571,8 +610,14 @@ async def time_notebook_cells(path: Path, env: dict[str, str], work: Path, log: 
         The notebook's timings.
     """
     notebook = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(notebook, timeout=NBGRADER_CELL_TIMEOUT, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(work)}}, record_timing=False)
+    client = nbclient.NotebookClient(
+        notebook,
+        timeout=NBGRADER_CELL_TIMEOUT,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(work)}},
+        record_timing=False,
+    )
     client.reset_execution_trackers()
     started = time.perf_counter()
     with log.open("w", encoding="utf-8") as kernel_output:
@@ -601,8 +646,11 @@ async def time_cells(client: nbclient.NotebookClient, notebook: nbformat.Noteboo
         seconds = time.perf_counter() - started
         cell_seconds.append(seconds)
         by_kind[cell_kind(cell)] += seconds
-        errors += [f"{index}: {output.get('ename')}" for output in cell.get("outputs", [])
-                   if output.get("output_type") == "error"]
+        errors += [
+            f"{index}: {output.get('ename')}"
+            for output in cell.get("outputs", [])
+            if output.get("output_type") == "error"
+        ]
     return kernel_start, import_seconds, cell_seconds, by_kind, errors
 
 
@@ -631,9 +679,12 @@ def measure_floor(solutions: Path, work: Path) -> tuple[list[NotebookFloor], Cpu
         (folder / "cwd").mkdir()
         env = {**base_env, "HOME": str(folder / "home")}
         floor = asyncio.run(time_notebook_cells(path, env, folder / "cwd", folder / "kernel.log"))
-        print(f"[floor] {floor.notebook}: kernel start {floor.kernel_start_seconds:.1f} s, imports "
-              f"{floor.import_seconds:.1f} s, {len(floor.cell_seconds)} cells {floor.seconds:.1f} s"
-              + (f"; CELLS RAISED: {', '.join(floor.cell_errors)}" if floor.cell_errors else ""), flush=True)
+        print(
+            f"[floor] {floor.notebook}: kernel start {floor.kernel_start_seconds:.1f} s, imports "
+            f"{floor.import_seconds:.1f} s, {len(floor.cell_seconds)} cells {floor.seconds:.1f} s"
+            + (f"; CELLS RAISED: {', '.join(floor.cell_errors)}" if floor.cell_errors else ""),
+            flush=True,
+        )
         floors.append(floor)
     sampler.stop()
     own, seconds = sampler.cpu_seconds, time.perf_counter() - started
@@ -664,8 +715,9 @@ def summarise(runs: dict[str, TimedRun], floors: list[NotebookFloor], floor_cpu:
             "seconds_per_student": sum(floor.seconds for floor in floors),
             "kernel_start_seconds": sum(floor.kernel_start_seconds for floor in floors),
             "import_seconds": sum(floor.import_seconds for floor in floors),
-            "seconds_by_kind": {kind: sum(floor.seconds_by_kind[kind] for floor in floors)
-                                for kind in ("answer", "check", "given")},
+            "seconds_by_kind": {
+                kind: sum(floor.seconds_by_kind[kind] for floor in floors) for kind in ("answer", "check", "given")
+            },
             "notebooks": [{**asdict(floor), "seconds": floor.seconds} for floor in floors],
             "cpu": asdict(floor_cpu) if floor_cpu else None,
         }
@@ -676,8 +728,9 @@ def summarise(runs: dict[str, TimedRun], floors: list[NotebookFloor], floor_cpu:
         if name in succeeded and nbgrader:
             ratios[f"{name}_throughput_vs_nbgrader"] = nbgrader.seconds / succeeded[name].seconds
     if "jobs1" in succeeded and figures["floor"]:
-        ratios["jobs1_per_student_vs_floor"] = (succeeded["jobs1"].seconds_per_student
-                                                / figures["floor"]["seconds_per_student"])
+        ratios["jobs1_per_student_vs_floor"] = (
+            succeeded["jobs1"].seconds_per_student / figures["floor"]["seconds_per_student"]
+        )
     figures["goals"] = judge_goals(succeeded, ratios)
     return figures
 
@@ -692,19 +745,45 @@ def judge_goals(runs: dict[str, TimedRun], ratios: dict[str, float]) -> list[dic
     ours = [run for name, run in runs.items() if name in ("jobs1", "jobs2")]
     worker_peak = max((run.memory.worker_mib for run in ours), default=None)
     goals = [
-        ("jobs 2 throughput vs nbgrader", f">= {GOAL_JOBS2_VS_NBGRADER:g}x",
-         ratios.get("jobs2_throughput_vs_nbgrader"), lambda value: value >= GOAL_JOBS2_VS_NBGRADER, "{:.2f}x"),
-        ("jobs 1 throughput vs nbgrader", f">= {GOAL_JOBS1_VS_NBGRADER:g}x",
-         ratios.get("jobs1_throughput_vs_nbgrader"), lambda value: value >= GOAL_JOBS1_VS_NBGRADER, "{:.2f}x"),
-        ("jobs 1 per-student cost vs floor", f"<= {GOAL_JOBS1_VS_FLOOR:g}x",
-         ratios.get("jobs1_per_student_vs_floor"), lambda value: value <= GOAL_JOBS1_VS_FLOOR, "{:.2f}x"),
-        ("peak memory per worker (ours)", f"< {GOAL_WORKER_MIB:.0f} MiB",
-         worker_peak, lambda value: value < GOAL_WORKER_MIB, "{:.0f} MiB"),
+        (
+            "jobs 2 throughput vs nbgrader",
+            f">= {GOAL_JOBS2_VS_NBGRADER:g}x",
+            ratios.get("jobs2_throughput_vs_nbgrader"),
+            lambda value: value >= GOAL_JOBS2_VS_NBGRADER,
+            "{:.2f}x",
+        ),
+        (
+            "jobs 1 throughput vs nbgrader",
+            f">= {GOAL_JOBS1_VS_NBGRADER:g}x",
+            ratios.get("jobs1_throughput_vs_nbgrader"),
+            lambda value: value >= GOAL_JOBS1_VS_NBGRADER,
+            "{:.2f}x",
+        ),
+        (
+            "jobs 1 per-student cost vs floor",
+            f"<= {GOAL_JOBS1_VS_FLOOR:g}x",
+            ratios.get("jobs1_per_student_vs_floor"),
+            lambda value: value <= GOAL_JOBS1_VS_FLOOR,
+            "{:.2f}x",
+        ),
+        (
+            "peak memory per worker (ours)",
+            f"< {GOAL_WORKER_MIB:.0f} MiB",
+            worker_peak,
+            lambda value: value < GOAL_WORKER_MIB,
+            "{:.0f} MiB",
+        ),
     ]
-    return [{"goal": goal, "target": target, "measured": value,
-             "shown": "not measured" if value is None else shown.format(value),
-             "met": None if value is None else bool(test(value))}
-            for goal, target, value, test, shown in goals]
+    return [
+        {
+            "goal": goal,
+            "target": target,
+            "measured": value,
+            "shown": "not measured" if value is None else shown.format(value),
+            "met": None if value is None else bool(test(value)),
+        }
+        for goal, target, value, test, shown in goals
+    ]
 
 
 def print_table(rows: list[list[str]]) -> None:
@@ -717,40 +796,83 @@ def print_table(rows: list[list[str]]) -> None:
 def what_went_wrong(run: dict) -> list[str]:
     """A failed run's non-zero exit status and the sanity checks that did not hold."""
     return ([f"exit status {run['returncode']}"] if run["returncode"] else []) + [
-        check for check, held in run["checks"].items() if not held]
+        check for check, held in run["checks"].items() if not held
+    ]
 
 
 def print_results(figures: dict, students: int) -> None:
     """Prints the runs' table, the floor's breakdown, and the goals with whether each is met."""
     labels = {"jobs1": "ours --jobs 1", "jobs2": "ours --jobs 2", "nbgrader": "nbgrader autograde"}
-    rows = [["run", "students", "wall s", "s/student", "throughput vs nbgrader", "peak total MiB",
-             "peak/worker MiB", "max procs", "others' CPU", "ok"]]
+    rows = [
+        [
+            "run",
+            "students",
+            "wall s",
+            "s/student",
+            "throughput vs nbgrader",
+            "peak total MiB",
+            "peak/worker MiB",
+            "max procs",
+            "others' CPU",
+            "ok",
+        ]
+    ]
     for name, run in figures["runs"].items():
         ratio = figures["ratios"].get(f"{name}_throughput_vs_nbgrader")
         memory = run["memory"]
-        rows.append([labels[name], str(run["students"]), f"{run['seconds']:.1f}", f"{run['seconds_per_student']:.1f}",
-                     "1.00x" if name == "nbgrader" else (f"{ratio:.2f}x" if ratio else "-"),
-                     f"{memory['total_mib']:.0f}", f"{memory['worker_mib']:.0f}", str(memory["most_processes"]), f"{run['cpu']['others_share']:.0%}",
-                     "yes" if run["ok"] else "NO: " + "; ".join(what_went_wrong(run))])
+        rows.append(
+            [
+                labels[name],
+                str(run["students"]),
+                f"{run['seconds']:.1f}",
+                f"{run['seconds_per_student']:.1f}",
+                "1.00x" if name == "nbgrader" else (f"{ratio:.2f}x" if ratio else "-"),
+                f"{memory['total_mib']:.0f}",
+                f"{memory['worker_mib']:.0f}",
+                str(memory["most_processes"]),
+                f"{run['cpu']['others_share']:.0%}",
+                "yes" if run["ok"] else "NO: " + "; ".join(what_went_wrong(run)),
+            ]
+        )
     floor = figures["floor"]
     if floor:
-        rows.append(["floor (cells only)", "1", f"{floor['seconds_per_student']:.1f}",
-                     f"{floor['seconds_per_student']:.1f}", "-", "-", "-", "-",
-                     f"{floor['cpu']['others_share']:.0%}" if floor["cpu"] else "-",
-                     "yes" if not any(nb["cell_errors"] for nb in floor["notebooks"]) else "NO: cells raised"])
+        rows.append(
+            [
+                "floor (cells only)",
+                "1",
+                f"{floor['seconds_per_student']:.1f}",
+                f"{floor['seconds_per_student']:.1f}",
+                "-",
+                "-",
+                "-",
+                "-",
+                f"{floor['cpu']['others_share']:.0%}" if floor["cpu"] else "-",
+                "yes" if not any(nb["cell_errors"] for nb in floor["notebooks"]) else "NO: cells raised",
+            ]
+        )
     print(f"\nResults ({students} students):")
     print_table(rows)
     if floor:
         kinds = floor["seconds_by_kind"]
-        print(f"\nFloor per student: {floor['seconds_per_student']:.1f} s of cells (answer {kinds['answer']:.1f} s, "
-              f"given {kinds['given']:.1f} s); not in it, for information: check cells {kinds['check']:.1f} s, "
-              f"5 kernel starts {floor['kernel_start_seconds']:.1f} s, 5 x '{FLOOR_IMPORTS}' {floor['import_seconds']:.1f} s.")
+        print(
+            f"\nFloor per student: {floor['seconds_per_student']:.1f} s of cells (answer {kinds['answer']:.1f} s, "
+            f"given {kinds['given']:.1f} s); not in it, for information: check cells {kinds['check']:.1f} s, "
+            f"5 kernel starts {floor['kernel_start_seconds']:.1f} s, 5 x '{FLOOR_IMPORTS}' {floor['import_seconds']:.1f} s."
+        )
         if "jobs1_per_student_vs_floor" in figures["ratios"]:
-            print(f"Ours at --jobs 1 costs {figures['ratios']['jobs1_per_student_vs_floor']:.2f}x the floor per student.")
+            print(
+                f"Ours at --jobs 1 costs {figures['ratios']['jobs1_per_student_vs_floor']:.2f}x the floor per student."
+            )
     print("\nGoals (issue 4):")
-    print_table([["goal", "target", "measured", "met"],
-                 *[[g["goal"], g["target"], g["shown"], "n/a" if g["met"] is None else ("yes" if g["met"] else "NO")]
-                   for g in figures["goals"]]])
+    print_table(
+        [
+            ["goal", "target", "measured", "met"],
+            *[
+                [g["goal"], g["target"], g["shown"], "n/a" if g["met"] is None else ("yes" if g["met"] else "NO")]
+                for g in figures["goals"]
+            ],
+        ]
+    )
 
 
 def print_circumstances(info: dict) -> None:
@@ -762,21 +884,29 @@ def print_circumstances(info: dict) -> None:
     print(f"Students: {info['students']} ({', '.join(info['student_names'])})")
     if info["students"] < 8:
         print("          NOTE: fewer than 8 students: a quick smoke run, not the benchmark.")
-    print(f"Parts:    {', '.join(info['parts'])}, one after another in this invocation. Ratios are only meaningful "
-          "within one run (the machine's load differs between runs).")
-    print("Memory:   summed PSS of each process tree, sampled every 0.2 s (a page shared by n processes counts 1/n "
-          "in each); a worker is one child of mnist-grade with its kernels (--jobs 1 and nbgrader: the whole tree).")
-    print("Load:     \"others' CPU\" is the share of all cores used by processes outside this benchmark during each "
-          "part: above a few percent, that part's time is inflated.")
-    print("Kernels:  ours run with one TensorFlow thread each (the grader's default); nbgrader's kernels inherit "
-          "this environment, without thread limits.\n", flush=True)
+    print(
+        f"Parts:    {', '.join(info['parts'])}, one after another in this invocation. Ratios are only meaningful "
+        "within one run (the machine's load differs between runs)."
+    )
+    print(
+        "Memory:   summed PSS of each process tree, sampled every 0.2 s (a page shared by n processes counts 1/n "
+        "in each); a worker is one child of mnist-grade with its kernels (--jobs 1 and nbgrader: the whole tree)."
+    )
+    print(
+        'Load:     "others\' CPU" is the share of all cores used by processes outside this benchmark during each '
+        "part: above a few percent, that part's time is inflated."
+    )
+    print(
+        "Kernels:  ours run with one TensorFlow thread each (the grader's default); nbgrader's kernels inherit "
+        "this environment, without thread limits.\n",
+        flush=True,
+    )
 
 
 # --- main --------------------------------------------------------------------------------------------------------
 
 
-def run_parts(parts: list[str], students: list[tuple[str, Path]],
-              temporary: Path) -> tuple[dict, list, CpuUse | None]:
+def run_parts(parts: list[str], students: list[tuple[str, Path]], temporary: Path) -> tuple[dict, list, CpuUse | None]:
     """Lays out the submissions and runs the chosen parts in order: floor, jobs1, jobs2, nbgrader.
 
     Args:
@@ -799,8 +929,9 @@ def run_parts(parts: list[str], students: list[tuple[str, Path]],
     for jobs in (1, 2):
         if f"jobs{jobs}" in parts:
             (temporary / f"jobs{jobs}").mkdir()
-            runs[f"jobs{jobs}"] = run_ours(jobs, submitted, snapshot / "lessons" / ASSIGNMENT,
-                                             temporary / f"jobs{jobs}", len(students))
+            runs[f"jobs{jobs}"] = run_ours(
+                jobs, submitted, snapshot / "lessons" / ASSIGNMENT, temporary / f"jobs{jobs}", len(students)
+            )
     if "nbgrader" in parts:
         (temporary / "nbgrader").mkdir()
         runs["nbgrader"] = run_nbgrader(submitted, snapshot, temporary / "nbgrader", len(students))
@@ -811,14 +942,22 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     for tool in ("mnist-grade", "nbgrader"):
         if not (VENV_BIN / tool).exists():
-            print(f"grading_speed: {VENV_BIN / tool} not found; run this with the project's .venv/bin/python",
-                  file=sys.stderr)
+            print(
+                f"grading_speed: {VENV_BIN / tool} not found; run this with the project's .venv/bin/python",
+                file=sys.stderr,
+            )
             return 2
     students = choose_students(arguments.students)
     status_before = git_status()
-    info = {"command": shlex.join([sys.executable, *sys.argv]), "commit": git_commit(), "cpus": os.cpu_count(),
-            "data_source": choose_data_source(), "students": len(students),
-            "student_names": [name for name, _ in students], "parts": arguments.parts}
+    info = {
+        "command": shlex.join([sys.executable, *sys.argv]),
+        "commit": git_commit(),
+        "cpus": os.cpu_count(),
+        "data_source": choose_data_source(),
+        "students": len(students),
+        "student_names": [name for name, _ in students],
+        "parts": arguments.parts,
+    }
     print_circumstances(info)
     temporary = Path(tempfile.mkdtemp(prefix="grading-speed-"))
     try:
@@ -832,9 +971,15 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(temporary, ignore_errors=True)
     changes = status_changes(status_before, git_status())
     figures["git_status_changes"] = changes
-    print("\nRepository: git status " + ("unchanged by this run." if not changes else
-          "CHANGED during this run (by this script, or by someone editing the tree meanwhile):\n  "
-          + "\n  ".join(changes)))
+    print(
+        "\nRepository: git status "
+        + (
+            "unchanged by this run."
+            if not changes
+            else "CHANGED during this run (by this script, or by someone editing the tree meanwhile):\n  "
+            + "\n  ".join(changes)
+        )
+    )
     if arguments.json:
         arguments.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
         print(f"Figures written to {arguments.json}")

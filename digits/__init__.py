@@ -13,5 +13,12 @@ synthetic digits when ``MNIST_PATH=synthetic``. Modules:
 from digits import idx, mnist, synthetic
 from digits.errors import DigitsError, MnistDataError, MnistUnavailableError, SyntheticDigitsWarning
 
-__all__ = ["idx", "mnist", "synthetic", "DigitsError", "MnistDataError",
-           "MnistUnavailableError", "SyntheticDigitsWarning"]
+__all__ = [
+    "idx",
+    "mnist",
+    "synthetic",
+    "DigitsError",
+    "MnistDataError",
+    "MnistUnavailableError",
+    "SyntheticDigitsWarning",
+]

@@ -58,8 +58,7 @@ _ALGORITHMS = {"md5": 32, "sha256": 64}
 PathLike = str | os.PathLike
 
 
-def read_idx(path: PathLike, expected_md5: str | None = None,
-             expected_sha256: str | None = None) -> np.ndarray:
+def read_idx(path: PathLike, expected_md5: str | None = None, expected_sha256: str | None = None) -> np.ndarray:
     """Read any IDX file (gzip-compressed or not) into a numpy array.
 
     The element type and the number of dimensions come from the magic number,
@@ -84,8 +83,7 @@ def read_idx(path: PathLike, expected_md5: str | None = None,
     return _read(path, expected_md5, expected_sha256)[1]
 
 
-def read_idx_images(path: PathLike, expected_md5: str | None = None,
-                    expected_sha256: str | None = None) -> np.ndarray:
+def read_idx_images(path: PathLike, expected_md5: str | None = None, expected_sha256: str | None = None) -> np.ndarray:
     """Read an IDX images file (magic 2051) such as ``train-images-idx3-ubyte.gz``.
 
     Args:
@@ -103,8 +101,7 @@ def read_idx_images(path: PathLike, expected_md5: str | None = None,
     return _read_expecting(path, IMAGES_MAGIC, "images", expected_md5, expected_sha256)
 
 
-def read_idx_labels(path: PathLike, expected_md5: str | None = None,
-                    expected_sha256: str | None = None) -> np.ndarray:
+def read_idx_labels(path: PathLike, expected_md5: str | None = None, expected_sha256: str | None = None) -> np.ndarray:
     """Read an IDX labels file (magic 2049) such as ``train-labels-idx1-ubyte.gz``.
 
     Args:
@@ -141,15 +138,17 @@ def write_idx(path: PathLike, array: np.ndarray) -> Path:
         ValueError: If the dtype or the number of dimensions cannot be stored in IDX.
     """
     array = np.asarray(array)
-    type_code = next((code for code, dtype in _IDX_DTYPES.items()
-                      if dtype.newbyteorder("=") == array.dtype.newbyteorder("=")), None)
+    type_code = next(
+        (code for code, dtype in _IDX_DTYPES.items() if dtype.newbyteorder("=") == array.dtype.newbyteorder("=")), None
+    )
     if type_code is None:
         supported = ", ".join(str(d.newbyteorder("=")) for d in _IDX_DTYPES.values())
-        raise ValueError(f"cannot write {path} as IDX: dtype {array.dtype} is not one of "
-                         f"{supported}; convert the array with .astype() first")
+        raise ValueError(
+            f"cannot write {path} as IDX: dtype {array.dtype} is not one of "
+            f"{supported}; convert the array with .astype() first"
+        )
     if not 1 <= array.ndim <= 255:
-        raise ValueError(f"cannot write {path} as IDX: it needs 1 to 255 dimensions, "
-                         f"the array has {array.ndim}")
+        raise ValueError(f"cannot write {path} as IDX: it needs 1 to 255 dimensions, the array has {array.ndim}")
     header = bytes([0, 0, type_code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
     data = header + np.ascontiguousarray(array, dtype=_IDX_DTYPES[type_code]).tobytes()
     path = Path(path)
@@ -181,8 +180,9 @@ def file_digest(path: PathLike, algorithm: str = "sha256") -> str:
     return digest.hexdigest()
 
 
-def verify_checksum(path: PathLike, expected: str, algorithm: str = "sha256",
-                    source: str = "the expected value") -> None:
+def verify_checksum(
+    path: PathLike, expected: str, algorithm: str = "sha256", source: str = "the expected value"
+) -> None:
     """Check that a file has the expected checksum.
 
     Args:
@@ -244,7 +244,8 @@ def read_sums_file(path: PathLike) -> dict[str, str]:
         if match is None:
             raise MnistDataError(
                 f"{path}, line {number}: expected '<hex digest>  <file name>' "
-                f"(as written by md5sum or sha256sum), found {line!r}; fix or delete that line")
+                f"(as written by md5sum or sha256sum), found {line!r}; fix or delete that line"
+            )
         sums[match.group(2)] = match.group(1).lower()
     return sums
 
@@ -257,7 +258,8 @@ def _read_expecting(path, magic, kind, expected_md5, expected_sha256) -> np.ndar
         raise MnistDataError(
             f"{path}: wrong IDX magic number {found} (0x{found:08X}); an IDX {kind} file must "
             f"start with {magic} (0x{magic:08X}){hint}. Pass the {kind} file here, or replace "
-            f"this file with the original from the MNIST distribution.")
+            f"this file with the original from the MNIST distribution."
+        )
     return array
 
 
@@ -284,14 +286,16 @@ def _decompress(raw: bytes, path: Path) -> bytes:
         raise MnistDataError(
             f"{path}: the name ends in .gz but the file is not gzip data (it starts with "
             f"{raw[:4].hex() or 'nothing'}, not 1f8b). Replace it with the original .gz file; "
-            f"if it is an uncompressed IDX file, compress it with gzip.")
+            f"if it is an uncompressed IDX file, compress it with gzip."
+        )
     return raw
 
 
 def _parse(data: bytes, path: Path) -> tuple[int, np.ndarray]:
     if len(data) < 4:
-        raise MnistDataError(f"{path}: {len(data)} bytes is too short for an IDX header; "
-                             f"the file is empty or truncated -- replace it")
+        raise MnistDataError(
+            f"{path}: {len(data)} bytes is too short for an IDX header; the file is empty or truncated -- replace it"
+        )
     magic = int.from_bytes(data[:4], "big")
     type_code, ndim = data[2], data[3]
     if data[:2] != b"\0\0" or type_code not in _IDX_DTYPES or ndim == 0:
@@ -299,11 +303,14 @@ def _parse(data: bytes, path: Path) -> tuple[int, np.ndarray]:
             f"{path}: wrong IDX magic number {magic} (0x{magic:08X}); an IDX file starts with "
             f"two zero bytes, a type byte (0x08 for unsigned bytes) and the number of dimensions "
             f"(MNIST images: 2051 = 0x00000803, labels: 2049 = 0x00000801). This is not an IDX "
-            f"file: check the path, or replace the file with the original.")
+            f"file: check the path, or replace the file with the original."
+        )
     header_size = 4 + 4 * ndim
     if len(data) < header_size:
-        raise MnistDataError(f"{path}: the header declares {ndim} dimensions but the file ends "
-                             f"after {len(data)} bytes; the file is truncated -- replace it")
+        raise MnistDataError(
+            f"{path}: the header declares {ndim} dimensions but the file ends "
+            f"after {len(data)} bytes; the file is truncated -- replace it"
+        )
     shape = struct.unpack(f">{ndim}I", data[4:header_size])
     dtype = _IDX_DTYPES[type_code]
     count = math.prod(shape)
@@ -313,7 +320,8 @@ def _parse(data: bytes, path: Path) -> tuple[int, np.ndarray]:
         raise MnistDataError(
             f"{path}: the header's dimensions {' x '.join(map(str, shape))} of {dtype.itemsize}-byte "
             f"values need {needed} data bytes but {present} are present: {problem}. "
-            f"Replace the file with a complete copy of the original.")
+            f"Replace the file with a complete copy of the original."
+        )
     array = np.frombuffer(data, dtype=dtype, count=count, offset=header_size).reshape(shape)
     return magic, array.astype(dtype.newbyteorder("="))
 
@@ -323,10 +331,10 @@ def _compare_digest(path, actual: str, expected: str, algorithm: str, source: st
         raise MnistDataError(
             f"{path}: bad checksum: its {algorithm.upper()} is {actual} but {source} says "
             f"{expected.strip().lower()}. The file is corrupt, incomplete or a different file: "
-            f"download or copy it again (or, if you changed it on purpose, update {source}).")
+            f"download or copy it again (or, if you changed it on purpose, update {source})."
+        )
 
 
 def _check_algorithm(algorithm: str) -> None:
     if algorithm not in _ALGORITHMS:
-        raise ValueError(f"checksum algorithm must be one of {sorted(_ALGORITHMS)}, "
-                         f"got {algorithm!r}")
+        raise ValueError(f"checksum algorithm must be one of {sorted(_ALGORITHMS)}, got {algorithm!r}")

@@ -53,13 +53,15 @@ SUMS_FILES = {"MD5SUMS": "md5", "SHA256SUMS": "sha256"}
 SYNTHETIC_MESSAGE = (
     "Using synthetic digits rendered from fonts (MNIST_PATH=synthetic), not real handwriting: "
     "fine for demos and tests, not for real results. load_data() returns 6,000 training and "
-    "1,000 test digits; unset MNIST_PATH to use the real MNIST.")
+    "1,000 test digits; unset MNIST_PATH to use the real MNIST."
+)
 
 _FIXES = (
     "Either (1) set the environment variable MNIST_PATH to a Keras mnist.npz file or to a "
     "folder holding the four official IDX files ({files}) -- or MNIST_PATH=synthetic for "
     "demo digits rendered from fonts -- or (2) connect to the internet once and call "
-    "load_data() again: Keras downloads mnist.npz (11 MB) and caches it for offline use.")
+    "load_data() again: Keras downloads mnist.npz (11 MB) and caches it for offline use."
+)
 
 Split = tuple[np.ndarray, np.ndarray]
 
@@ -127,13 +129,13 @@ def load_from(source: str | os.PathLike) -> tuple[Split, Split]:
         return load_idx_folder(path)
     if path.is_file() and path.suffix.lower() == ".npz":
         return load_npz(path)
-    problem = ("does not exist" if not path.exists()
-               else "is neither a folder nor a .npz file")
+    problem = "does not exist" if not path.exists() else "is neither a folder nor a .npz file"
     raise MnistUnavailableError(
         f"{MNIST_PATH_ENV}={os.fspath(source)!r}: {path} {problem}. Set {MNIST_PATH_ENV} to a "
         f"Keras mnist.npz file, to a folder holding the four official IDX files "
         f"({', '.join(IDX_FILES)}), or to 'synthetic' for demo digits; or unset it so that "
-        f"Keras loads its cached mnist.npz (downloading it once when online).")
+        f"Keras loads its cached mnist.npz (downloading it once when online)."
+    )
 
 
 def load_npz(path: str | os.PathLike) -> tuple[Split, Split]:
@@ -158,12 +160,13 @@ def load_npz(path: str | os.PathLike) -> tuple[Split, Split]:
     if sidecar.is_file():
         verify_checksums(path, [("sha256", _read_sidecar(sidecar), str(sidecar))])
     arrays = _read_npz_arrays(path)
-    return (validate_split(arrays["x_train"], arrays["y_train"], f"{path} (x_train, y_train)"),
-            validate_split(arrays["x_test"], arrays["y_test"], f"{path} (x_test, y_test)"))
+    return (
+        validate_split(arrays["x_train"], arrays["y_train"], f"{path} (x_train, y_train)"),
+        validate_split(arrays["x_test"], arrays["y_test"], f"{path} (x_test, y_test)"),
+    )
 
 
-def load_idx_folder(folder: str | os.PathLike, *,
-                    check_official_md5: bool = True) -> tuple[Split, Split]:
+def load_idx_folder(folder: str | os.PathLike, *, check_official_md5: bool = True) -> tuple[Split, Split]:
     """Load MNIST from a folder holding the four official IDX ``.gz`` files.
 
     Each file is checked against the official MD5 (`OFFICIAL_MD5`) and against
@@ -188,20 +191,25 @@ def load_idx_folder(folder: str | os.PathLike, *,
     missing = [name for name in IDX_FILES if not (folder / name).is_file()]
     if missing:
         only_test = all(name.startswith("train-") for name in missing)
-        hint = (" It has only the test files: to use those alone, call "
-                "digits.mnist.load_idx_pair(folder, prefix='t10k').") if only_test else ""
+        hint = (
+            (" It has only the test files: to use those alone, call digits.mnist.load_idx_pair(folder, prefix='t10k').")
+            if only_test
+            else ""
+        )
         raise MnistUnavailableError(
             f"{folder} lacks {', '.join(missing)}; loading MNIST from a folder needs all four "
             f"official IDX files ({', '.join(IDX_FILES)}).{hint} Add the missing files from the "
             f"official MNIST distribution, or set {MNIST_PATH_ENV} to a Keras mnist.npz file "
             f"(or to 'synthetic' for demo digits), or unset {MNIST_PATH_ENV} and let Keras "
-            f"download and cache mnist.npz when online.")
-    return (load_idx_pair(folder, "train", check_official_md5=check_official_md5),
-            load_idx_pair(folder, "t10k", check_official_md5=check_official_md5))
+            f"download and cache mnist.npz when online."
+        )
+    return (
+        load_idx_pair(folder, "train", check_official_md5=check_official_md5),
+        load_idx_pair(folder, "t10k", check_official_md5=check_official_md5),
+    )
 
 
-def load_idx_pair(folder: str | os.PathLike, prefix: str = "t10k", *,
-                  check_official_md5: bool = True) -> Split:
+def load_idx_pair(folder: str | os.PathLike, prefix: str = "t10k", *, check_official_md5: bool = True) -> Split:
     """Read and check one images/labels pair of IDX files, e.g. the 10,000 test digits.
 
     Reads ``<prefix>-images-idx3-ubyte.gz`` and ``<prefix>-labels-idx1-ubyte.gz``,
@@ -227,9 +235,13 @@ def load_idx_pair(folder: str | os.PathLike, prefix: str = "t10k", *,
     if missing:
         raise MnistUnavailableError(
             f"{folder} lacks {', '.join(missing)}; put the official MNIST file(s) there or "
-            f"pass the folder that holds them.")
-    sums = {file: (algorithm, read_sums_file(folder / file))
-            for file, algorithm in SUMS_FILES.items() if (folder / file).is_file()}
+            f"pass the folder that holds them."
+        )
+    sums = {
+        file: (algorithm, read_sums_file(folder / file))
+        for file, algorithm in SUMS_FILES.items()
+        if (folder / file).is_file()
+    }
     for name in names:
         checks = []
         if check_official_md5 and name in OFFICIAL_MD5:
@@ -239,8 +251,9 @@ def load_idx_pair(folder: str | os.PathLike, prefix: str = "t10k", *,
                 checks.append((algorithm, listed[name], str(folder / file)))
         verify_checksums(folder / name, checks)
     images_path, labels_path = (folder / name for name in names)
-    return validate_split(read_idx_images(images_path), read_idx_labels(labels_path),
-                          f"{images_path} / {labels_path.name}")
+    return validate_split(
+        read_idx_images(images_path), read_idx_labels(labels_path), f"{images_path} / {labels_path.name}"
+    )
 
 
 def validate_split(images: np.ndarray, labels: np.ndarray, source: str = "the data") -> Split:
@@ -261,20 +274,29 @@ def validate_split(images: np.ndarray, labels: np.ndarray, source: str = "the da
     images, labels = np.asarray(images), np.asarray(labels)
     fix = "replace the data with the original MNIST files"
     if images.dtype != np.uint8:
-        raise MnistDataError(f"{source}: images have dtype {images.dtype}, expected uint8 "
-                             f"(pixel values 0-255, as in MNIST); convert them or {fix}")
+        raise MnistDataError(
+            f"{source}: images have dtype {images.dtype}, expected uint8 "
+            f"(pixel values 0-255, as in MNIST); convert them or {fix}"
+        )
     if images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise MnistDataError(f"{source}: images have shape {images.shape}, expected "
-                             f"(count, 28, 28): MNIST images are 28x28 pixels; {fix}")
+        raise MnistDataError(
+            f"{source}: images have shape {images.shape}, expected "
+            f"(count, 28, 28): MNIST images are 28x28 pixels; {fix}"
+        )
     if labels.ndim != 1 or not (np.issubdtype(labels.dtype, np.integer) and labels.dtype != bool):
-        raise MnistDataError(f"{source}: labels have dtype {labels.dtype} and shape "
-                             f"{labels.shape}, expected integers of shape (count,); {fix}")
+        raise MnistDataError(
+            f"{source}: labels have dtype {labels.dtype} and shape "
+            f"{labels.shape}, expected integers of shape (count,); {fix}"
+        )
     if len(images) != len(labels):
-        raise MnistDataError(f"{source}: image and label counts differ: {len(images)} images "
-                             f"but {len(labels)} labels; every image needs one label -- {fix}")
+        raise MnistDataError(
+            f"{source}: image and label counts differ: {len(images)} images "
+            f"but {len(labels)} labels; every image needs one label -- {fix}"
+        )
     if labels.size and (labels.min() < 0 or labels.max() > 9):
-        raise MnistDataError(f"{source}: labels must be digits 0-9, found values from "
-                             f"{labels.min()} to {labels.max()}; {fix}")
+        raise MnistDataError(
+            f"{source}: labels must be digits 0-9, found values from {labels.min()} to {labels.max()}; {fix}"
+        )
     return images, labels.astype(np.uint8, copy=False)
 
 
@@ -305,10 +327,12 @@ def _load_with_keras(path: str) -> tuple[Split, Split]:
     except Exception as exc:
         raise MnistUnavailableError(
             f"MNIST is not available: {MNIST_PATH_ENV} is not set, and Keras has no cached "
-            f"{cached} and could not download it ({exc}). "
-            + _FIXES.format(files=", ".join(IDX_FILES))) from exc
-    return (validate_split(x_train, y_train, f"{cached} (x_train, y_train)"),
-            validate_split(x_test, y_test, f"{cached} (x_test, y_test)"))
+            f"{cached} and could not download it ({exc}). " + _FIXES.format(files=", ".join(IDX_FILES))
+        ) from exc
+    return (
+        validate_split(x_train, y_train, f"{cached} (x_train, y_train)"),
+        validate_split(x_test, y_test, f"{cached} (x_test, y_test)"),
+    )
 
 
 def _read_npz_arrays(path: Path) -> dict[str, np.ndarray]:
@@ -322,11 +346,13 @@ def _read_npz_arrays(path: Path) -> dict[str, np.ndarray]:
     except unreadable as exc:
         raise MnistDataError(
             f"{path}: not a readable .npz file ({exc}); it is corrupt, truncated or another "
-            f"format. Replace it with a copy of Keras's mnist.npz.") from exc
+            f"format. Replace it with a copy of Keras's mnist.npz."
+        ) from exc
     if not isinstance(npz, np.lib.npyio.NpzFile):
         raise MnistDataError(
             f"{path}: holds a single array (.npy format), not an .npz archive of named arrays; "
-            f"save it with np.savez(path, x_train=..., y_train=..., x_test=..., y_test=...).")
+            f"save it with np.savez(path, x_train=..., y_train=..., x_test=..., y_test=...)."
+        )
     with npz:
         missing = [key for key in NPZ_KEYS if key not in npz.files]
         if missing:
@@ -334,19 +360,23 @@ def _read_npz_arrays(path: Path) -> dict[str, np.ndarray]:
                 f"{path}: missing the array(s) {', '.join(missing)}; a Keras-format MNIST "
                 f".npz holds {', '.join(NPZ_KEYS)} but this one has "
                 f"{', '.join(npz.files) or 'none'}. Save it with "
-                f"np.savez(path, x_train=..., y_train=..., x_test=..., y_test=...).")
+                f"np.savez(path, x_train=..., y_train=..., x_test=..., y_test=...)."
+            )
         try:
             return {key: npz[key] for key in NPZ_KEYS}
         except unreadable as exc:
             raise MnistDataError(
                 f"{path}: an array in the .npz cannot be read ({exc}); the file is corrupt or "
-                f"truncated. Replace it with a copy of Keras's mnist.npz.") from exc
+                f"truncated. Replace it with a copy of Keras's mnist.npz."
+            ) from exc
 
 
 def _read_sidecar(sidecar: Path) -> str:
     fields = sidecar.read_text().split()
     digest = fields[0].lower() if fields else ""
     if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-        raise MnistDataError(f"{sidecar}: expected a SHA-256 hex digest (64 hex digits), "
-                             f"optionally followed by the file name; fix or delete this file")
+        raise MnistDataError(
+            f"{sidecar}: expected a SHA-256 hex digest (64 hex digits), "
+            f"optionally followed by the file name; fix or delete this file"
+        )
     return digest

@@ -23,19 +23,33 @@ __all__ = ["FONT_NAMES", "TRAIN_SEED", "TEST_SEED", "make_digits", "load_synthet
 
 # Font files (without .ttf) looked for in matplotlib's fonts/ttf folder.
 FONT_NAMES = (
-    "DejaVuSans", "DejaVuSans-Bold", "DejaVuSans-Oblique", "DejaVuSans-BoldOblique",
-    "DejaVuSerif", "DejaVuSerif-Bold", "DejaVuSerif-Italic", "DejaVuSerif-BoldItalic",
-    "DejaVuSansMono", "DejaVuSansMono-Bold", "DejaVuSansMono-Oblique",
-    "STIXGeneral", "STIXGeneralBol", "STIXGeneralItalic", "STIXGeneralBolIta",
-    "cmr10", "cmss10", "cmtt10", "cmti10",
+    "DejaVuSans",
+    "DejaVuSans-Bold",
+    "DejaVuSans-Oblique",
+    "DejaVuSans-BoldOblique",
+    "DejaVuSerif",
+    "DejaVuSerif-Bold",
+    "DejaVuSerif-Italic",
+    "DejaVuSerif-BoldItalic",
+    "DejaVuSansMono",
+    "DejaVuSansMono-Bold",
+    "DejaVuSansMono-Oblique",
+    "STIXGeneral",
+    "STIXGeneralBol",
+    "STIXGeneralItalic",
+    "STIXGeneralBolIta",
+    "cmr10",
+    "cmss10",
+    "cmtt10",
+    "cmti10",
 )
 TRAIN_SEED = 20_250_601
 TEST_SEED = 20_250_602
 
-_FONT_SIZE = 64        # pixels; glyphs are rendered once at this size
-_STROKES = (0, 2, 4)   # extra outline widths (pixels at _FONT_SIZE): thin, normal, bold
-_SUPERSAMPLE = 3       # distort at 84x84, then average 3x3 blocks down to 28x28
-_BOX = 20.0            # the digit's larger side before the random scale, as in MNIST
+_FONT_SIZE = 64  # pixels; glyphs are rendered once at this size
+_STROKES = (0, 2, 4)  # extra outline widths (pixels at _FONT_SIZE): thin, normal, bold
+_SUPERSAMPLE = 3  # distort at 84x84, then average 3x3 blocks down to 28x28
+_BOX = 20.0  # the digit's larger side before the random scale, as in MNIST
 
 
 def make_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -86,14 +100,16 @@ def make_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     for i in range(n):
         (a, b), (d, e) = inverse[i]
         data = (a, b, origin[i, 0], d, e, origin[i, 1])
-        picture = bank.images[glyph[i]].transform(size, Image.Transform.AFFINE, data,
-                                                  resample=Image.Resampling.BILINEAR)
+        picture = bank.images[glyph[i]].transform(
+            size, Image.Transform.AFFINE, data, resample=Image.Resampling.BILINEAR
+        )
         images[i] = np.asarray(picture.reduce(_SUPERSAMPLE))
     return _stretch_contrast(images), labels
 
 
-def load_synthetic(n_train: int = 6000, n_test: int = 1000
-                   ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+def load_synthetic(
+    n_train: int = 6000, n_test: int = 1000
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Synthetic digits in the shape ``keras.datasets.mnist.load_data`` returns.
 
     Training and test digits use different seeds (`TRAIN_SEED`, `TEST_SEED`).
@@ -133,9 +149,9 @@ class _GlyphBank:
     """Every font x stroke x digit glyph, rendered once: images, centres of mass, outlines."""
 
     def __init__(self, images, centres, hulls):
-        self.images = images            # PIL "L" images, index = variant * 10 + digit
-        self.centres = centres          # (G, 2) intensity centre of mass, x then y
-        self.hulls = hulls              # (G, P, 2) points on the outline, x then y
+        self.images = images  # PIL "L" images, index = variant * 10 + digit
+        self.centres = centres  # (G, 2) intensity centre of mass, x then y
+        self.hulls = hulls  # (G, P, 2) points on the outline, x then y
         self.per_digit = len(images) // 10
 
 
@@ -165,15 +181,17 @@ def _font_paths() -> list[Path]:
     if not paths:
         raise FileNotFoundError(
             f"none of the fonts for synthetic digits ({', '.join(FONT_NAMES)}) is in {folder}; "
-            f"reinstall matplotlib (pip install --force-reinstall matplotlib)")
+            f"reinstall matplotlib (pip install --force-reinstall matplotlib)"
+        )
     return paths
 
 
 def _render(font, digit: str, stroke: int):
     side = 3 * _FONT_SIZE
     image = Image.new("L", (side, side), 0)
-    ImageDraw.Draw(image).text((side / 2, side / 2), digit, fill=255, font=font,
-                               anchor="mm", stroke_width=stroke, stroke_fill=255)
+    ImageDraw.Draw(image).text(
+        (side / 2, side / 2), digit, fill=255, font=font, anchor="mm", stroke_width=stroke, stroke_fill=255
+    )
     return image.crop(image.getbbox())
 
 
@@ -189,6 +207,11 @@ def _outline(pixels: np.ndarray) -> np.ndarray:
     rows = np.flatnonzero(ink.any(axis=1))
     left = ink[rows].argmax(axis=1)
     right = ink.shape[1] - ink[rows, ::-1].argmax(axis=1)
-    return np.concatenate([np.stack([left, rows], 1), np.stack([right, rows], 1),
-                           np.stack([left, rows + 1], 1), np.stack([right, rows + 1], 1)]
-                          ).astype(np.float64)
+    return np.concatenate(
+        [
+            np.stack([left, rows], 1),
+            np.stack([right, rows], 1),
+            np.stack([left, rows + 1], 1),
+            np.stack([right, rows + 1], 1),
+        ]
+    ).astype(np.float64)

@@ -43,8 +43,12 @@ LESSONS = PROJECT_ROOT / "lessons" / "mnist"
 SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
 ASSIGNMENT = "mnist"
 
-PLACEHOLDER = re.compile(r"^(?P<indent>[ \t]*)# YOUR CODE HERE\n(?P=indent)raise NotImplementedError\(\)$", re.MULTILINE)
-SOLUTION_BLOCK = re.compile(r"^[ \t]*### BEGIN SOLUTION\n(?P<body>.*?)^[ \t]*### END SOLUTION$", re.MULTILINE | re.DOTALL)
+PLACEHOLDER = re.compile(
+    r"^(?P<indent>[ \t]*)# YOUR CODE HERE\n(?P=indent)raise NotImplementedError\(\)$", re.MULTILINE
+)
+SOLUTION_BLOCK = re.compile(
+    r"^[ \t]*### BEGIN SOLUTION\n(?P<body>.*?)^[ \t]*### END SOLUTION$", re.MULTILINE | re.DOTALL
+)
 
 
 @dataclass(frozen=True)
@@ -86,10 +90,15 @@ STUDENTS = (
     Student("fails_learning_rate", Mistake("04_train", "compile_model", "learning_rate=0.001", "learning_rate=0.01")),
     Student("fails_no_scaling", Mistake("02_reshape", "flatten", '.astype("float32") / 255.0', '.astype("float32")')),
     Student("fails_from_logits", Mistake("04_train", "compile_model", "from_logits=False", "from_logits=True")),
-    Student("fails_scrambled_pixels", Mistake(
-        "02_reshape", "flatten",
-        'images.reshape(len(images), 28 * 28).astype("float32") / 255.0',
-        'images.transpose(0, 2, 1).reshape(len(images), 28 * 28).astype("float32") / 255.0')),
+    Student(
+        "fails_scrambled_pixels",
+        Mistake(
+            "02_reshape",
+            "flatten",
+            'images.reshape(len(images), 28 * 28).astype("float32") / 255.0',
+            'images.transpose(0, 2, 1).reshape(len(images), 28 * 28).astype("float32") / 255.0',
+        ),
+    ),
     Student("unfinished_train", unanswered=("04_train",)),
 )
 
@@ -136,7 +145,7 @@ def splice(released: str, answer: str) -> str:
     found = PLACEHOLDER.search(released)
     assert found, f"no '# YOUR CODE HERE' placeholder in:\n{released}"
     indented = textwrap.indent(answer, found.group("indent"))
-    return released[:found.start()] + indented + released[found.end():]
+    return released[: found.start()] + indented + released[found.end() :]
 
 
 def apply_mistake(source: str, mistake: Mistake) -> str:
@@ -208,6 +217,7 @@ def main() -> None:
     """Regenerates examples/submissions."""
     written = write_submissions()
     print(f"wrote {len(written)} notebooks ({len(STUDENTS)} students) to {SUBMISSIONS.relative_to(PROJECT_ROOT)}")
+
 
 if __name__ == "__main__":
     main()

@@ -1,7 +1,7 @@
 """Command line for grading a class: a thin layer over :func:`autograder.batch.grade_class.grade_class`.
 
-    mnist-grade SUBMITTED [--output DIR] [--jobs N] [--force] ...
-    python -m autograder SUBMITTED ...
+mnist-grade SUBMITTED [--output DIR] [--jobs N] [--force] ...
+python -m autograder SUBMITTED ...
 """
 
 from __future__ import annotations
@@ -27,29 +27,64 @@ DEFAULTS = GradingOptions()
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="mnist-grade", description="Grade the MNIST course's lesson notebooks for a class.",
+        prog="mnist-grade",
+        description="Grade the MNIST course's lesson notebooks for a class.",
         epilog="Each notebook's kernel is kept from the following (README: 'What a submission can and cannot do').\n"
-               + describe_isolation(), formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("source", type=Path, help="nbgrader's submitted/ folder (<student>/mnist/*.ipynb), "
-                                                   "a folder of one student's notebooks, or one notebook")
+        + describe_isolation(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "source",
+        type=Path,
+        help="nbgrader's submitted/ folder (<student>/mnist/*.ipynb), "
+        "a folder of one student's notebooks, or one notebook",
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="output folder (default: %(default)s)")
     parser.add_argument("--jobs", type=int, default=1, help="students graded at once (default: %(default)s)")
-    parser.add_argument("--dask", metavar="ADDRESS", help="grade on a Dask cluster: a scheduler's address "
-                        "(tcp://host:8786), or local:N for N worker processes on this machine (README: 'On a cluster')")
+    parser.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="grade on a Dask cluster: a scheduler's address "
+        "(tcp://host:8786), or local:N for N worker processes on this machine (README: 'On a cluster')",
+    )
     parser.add_argument("--force", action="store_true", help="regrade students whose results are up to date")
-    parser.add_argument("--release", type=Path, default=DEFAULTS.release, help="released lessons (default: %(default)s)")
+    parser.add_argument(
+        "--release", type=Path, default=DEFAULTS.release, help="released lessons (default: %(default)s)"
+    )
     limits = DEFAULTS.limits
-    parser.add_argument("--cell-timeout", type=float, default=limits.cell_timeout, help="seconds per cell (default: %(default)s)")
-    parser.add_argument("--notebook-timeout", type=float, default=limits.notebook_timeout,
-                        help="seconds per notebook (default: %(default)s)")
-    parser.add_argument("--memory-limit", type=float, default=limits.memory_bytes / 2**30,
-                        help="GB of memory per notebook's kernel and its processes (default: %(default)s)")
-    parser.add_argument("--max-processes", type=int, default=limits.max_processes,
-                        help="processes a notebook's kernel may start (default: %(default)s)")
-    parser.add_argument("--output-limit", type=float, default=limits.output_bytes / 2**20,
-                        help="MB of output kept per notebook (default: %(default)s)")
-    parser.add_argument("--disk-limit", type=float, default=limits.disk_bytes / 2**20,
-                        help="MB a notebook's kernel may write to disk (default: %(default)s)")
+    parser.add_argument(
+        "--cell-timeout", type=float, default=limits.cell_timeout, help="seconds per cell (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--notebook-timeout",
+        type=float,
+        default=limits.notebook_timeout,
+        help="seconds per notebook (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--memory-limit",
+        type=float,
+        default=limits.memory_bytes / 2**30,
+        help="GB of memory per notebook's kernel and its processes (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-processes",
+        type=int,
+        default=limits.max_processes,
+        help="processes a notebook's kernel may start (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--output-limit",
+        type=float,
+        default=limits.output_bytes / 2**20,
+        help="MB of output kept per notebook (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--disk-limit",
+        type=float,
+        default=limits.disk_bytes / 2**20,
+        help="MB a notebook's kernel may write to disk (default: %(default)s)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
 
@@ -57,30 +92,50 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 def print_gradebook(records: list[StudentRecord], output: Path) -> None:
     """Prints the gradebook as a table, the most-failed checks, and where the reports are."""
     header = ["student", *SPEC.lessons, "total"]
-    rows = [[r["student"], *(f"{r['lessons'][l]['points']:g}/{r['lessons'][l]['max_points']:g}" for l in SPEC.lessons),
-             f"{r['total']:g}/{r['max_total']:g}"] for r in records]
+    rows = [
+        [
+            r["student"],
+            *(f"{r['lessons'][l]['points']:g}/{r['lessons'][l]['max_points']:g}" for l in SPEC.lessons),
+            f"{r['total']:g}/{r['max_total']:g}",
+        ]
+        for r in records
+    ]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, ["-" * w for w in widths], *rows]:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)))
     failing = most_failed(records)
     if failing:
         print("\nMost-failed checks: " + ", ".join(f"{check} ({count})" for _, check, count in failing[:5]))
-    print(f"\nGradebook: {output / 'gradebook.csv'}\nFeedback:  {output / 'feedback'}/<student>.html"
-          f"\nResults:   {output / 'results'}/<student>.json, Gradescope: {output / 'gradescope'}/<student>/results.json"
-          f"\nSummary:   {output / 'summary'}/score_histogram.png and most_failed.md")
+    print(
+        f"\nGradebook: {output / 'gradebook.csv'}\nFeedback:  {output / 'feedback'}/<student>.html"
+        f"\nResults:   {output / 'results'}/<student>.json, Gradescope: {output / 'gradescope'}/<student>/results.json"
+        f"\nSummary:   {output / 'summary'}/score_histogram.png and most_failed.md"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     use_threads(DEFAULTS.kernel_threads)
     import_tensorflow_quietly()  # before anything here loads it: no TensorFlow start-up lines in the terminal
-    limits = Limits(cell_timeout=arguments.cell_timeout, notebook_timeout=arguments.notebook_timeout,
-                    memory_bytes=int(arguments.memory_limit * 2**30), max_processes=arguments.max_processes,
-                    output_bytes=int(arguments.output_limit * 2**20), disk_bytes=int(arguments.disk_limit * 2**20))
+    limits = Limits(
+        cell_timeout=arguments.cell_timeout,
+        notebook_timeout=arguments.notebook_timeout,
+        memory_bytes=int(arguments.memory_limit * 2**30),
+        max_processes=arguments.max_processes,
+        output_bytes=int(arguments.output_limit * 2**20),
+        disk_bytes=int(arguments.disk_limit * 2**20),
+    )
     options = GradingOptions(release=arguments.release, limits=limits)
     try:
-        records = grade_class(arguments.source, output=arguments.output, jobs=arguments.jobs, force=arguments.force,
-                              options=options, progress=not arguments.no_progress, dask=arguments.dask)
+        records = grade_class(
+            arguments.source,
+            output=arguments.output,
+            jobs=arguments.jobs,
+            force=arguments.force,
+            options=options,
+            progress=not arguments.no_progress,
+            dask=arguments.dask,
+        )
     except (FileNotFoundError, ValueError) as error:
         print(f"mnist-grade: {error}", file=sys.stderr)
         return 2

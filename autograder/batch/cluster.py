@@ -62,8 +62,9 @@ def ship(submission: Submission, options: GradingOptions, spec: Spec = SPEC) -> 
     return Shipment(submission, notebooks, release, submission.fingerprint(spec, options.release), data_source())
 
 
-def grade_shipment(shipment: Shipment, options: GradingOptions,
-                   spec: Spec = SPEC) -> tuple[StudentRecord, list[tuple[str, str]]]:
+def grade_shipment(
+    shipment: Shipment, options: GradingOptions, spec: Spec = SPEC
+) -> tuple[StudentRecord, list[tuple[str, str]]]:
     """Grades one student on a worker, from the shipment alone; returns (record, pictures)."""
     start_worker(options.kernel_threads)  # a worker's first student: its threads, and TensorFlow imported quietly
     if shipment.mnist_path:
@@ -79,8 +80,12 @@ def grade_shipment(shipment: Shipment, options: GradingOptions,
             notebooks[lesson] = folder / "submission" / f"{lesson}.ipynb"
             notebooks[lesson].write_bytes(data)
         submission = dataclasses.replace(shipment.submission, notebooks=notebooks)
-        return grade_submission(submission, options=dataclasses.replace(options, release=folder / "release"), spec=spec,
-                                fingerprint=shipment.fingerprint)
+        return grade_submission(
+            submission,
+            options=dataclasses.replace(options, release=folder / "release"),
+            spec=spec,
+            fingerprint=shipment.fingerprint,
+        )
 
 
 def connect(address: str, *, timeout: str = CONNECT_TIMEOUT):
@@ -96,29 +101,45 @@ def connect(address: str, *, timeout: str = CONNECT_TIMEOUT):
     from distributed import Client, LocalCluster
 
     if address.startswith(LOCAL_PREFIX):
-        workers = address[len(LOCAL_PREFIX):]
+        workers = address[len(LOCAL_PREFIX) :]
         if not workers.isdigit() or int(workers) < 1:
             raise ValueError(f"--dask {address}: write local:N with N the number of worker processes, like local:2.")
-        cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.ERROR)  # not Dask's notices about workers it stops at the end
+        cluster = LocalCluster(
+            n_workers=int(workers),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )  # not Dask's notices about workers it stops at the end
         return Client(cluster)
     try:
         return Client(address, timeout=timeout)
     except (OSError, TimeoutError) as error:
-        raise ValueError(f"Could not reach the Dask scheduler at {address} ({error}). Check that the scheduler "
-                         "is running (`dask scheduler`) and that this machine can reach that address.") from None
+        raise ValueError(
+            f"Could not reach the Dask scheduler at {address} ({error}). Check that the scheduler "
+            "is running (`dask scheduler`) and that this machine can reach that address."
+        ) from None
 
 
-def grade_on_dask(submissions: list[Submission], address: str, *, options: GradingOptions,
-                  spec: Spec = SPEC) -> Iterator[tuple[StudentRecord, list[tuple[str, str]]]]:
+def grade_on_dask(
+    submissions: list[Submission], address: str, *, options: GradingOptions, spec: Spec = SPEC
+) -> Iterator[tuple[StudentRecord, list[tuple[str, str]]]]:
     """Grades each submission as one task on the cluster; yields (record, pictures) as students finish."""
     from distributed import as_completed
 
     client = connect(address)
     try:
-        futures = [client.submit(grade_shipment, ship(submission, options, spec), options, spec, pure=False,
-                                 key=f"grade-{submission.key}-{index}")
-                   for index, submission in enumerate(submissions)]
+        futures = [
+            client.submit(
+                grade_shipment,
+                ship(submission, options, spec),
+                options,
+                spec,
+                pure=False,
+                key=f"grade-{submission.key}-{index}",
+            )
+            for index, submission in enumerate(submissions)
+        ]
         for future in as_completed(futures):
             yield future.result()
     finally:

@@ -62,13 +62,15 @@ def kernel_environment(options: GradingOptions) -> dict[str, str]:
     source = data_source()
     if source:
         env["MNIST_PATH"] = source
-    env.update({
-        "TF_NUM_INTRAOP_THREADS": str(options.kernel_threads),
-        "TF_NUM_INTEROP_THREADS": str(options.kernel_threads),
-        "OMP_NUM_THREADS": str(options.kernel_threads),
-        "TF_CPP_MIN_LOG_LEVEL": QUIET_LOG_LEVEL,  # as in a student's own kernel (the lessons' set-up cells)
-        "MPLBACKEND": "Agg",
-    })
+    env.update(
+        {
+            "TF_NUM_INTRAOP_THREADS": str(options.kernel_threads),
+            "TF_NUM_INTEROP_THREADS": str(options.kernel_threads),
+            "OMP_NUM_THREADS": str(options.kernel_threads),
+            "TF_CPP_MIN_LOG_LEVEL": QUIET_LOG_LEVEL,  # as in a student's own kernel (the lessons' set-up cells)
+            "MPLBACKEND": "Agg",
+        }
+    )
     return env
 
 
@@ -83,14 +85,23 @@ def is_done(submission: Submission, output: Path, fingerprint: str) -> bool:
 
 def grader_failure(lesson: str, error: Exception, spec: Spec = SPEC) -> NotebookGrade:
     """The grade of a lesson the grader itself failed on: every check errored, none of it the student's doing."""
-    message = (f"The grader failed on this notebook ({type(error).__name__}: {error}). This is not a problem with your "
-               "work; your instructor will grade it again.")
-    return NotebookGrade(lesson, [errored(check, message, "Nothing to change; wait for the regrade.", spec=spec)
-                                  for check in spec.lessons[lesson]], ["The grader failed on this notebook."])
+    message = (
+        f"The grader failed on this notebook ({type(error).__name__}: {error}). This is not a problem with your "
+        "work; your instructor will grade it again."
+    )
+    return NotebookGrade(
+        lesson,
+        [
+            errored(check, message, "Nothing to change; wait for the regrade.", spec=spec)
+            for check in spec.lessons[lesson]
+        ],
+        ["The grader failed on this notebook."],
+    )
 
 
-def grade_submission(submission: Submission, *, options: GradingOptions, spec: Spec = SPEC,
-                     fingerprint: str | None = None) -> tuple[StudentRecord, list[tuple[str, str]]]:
+def grade_submission(
+    submission: Submission, *, options: GradingOptions, spec: Spec = SPEC, fingerprint: str | None = None
+) -> tuple[StudentRecord, list[tuple[str, str]]]:
     """Grades one student's notebooks: a pure function of (notebooks, released lessons, spec), writing nothing.
 
     Args:
@@ -108,12 +119,17 @@ def grade_submission(submission: Submission, *, options: GradingOptions, spec: S
     grader_failed = False
     for lesson, path in sorted(submission.notebooks.items()):
         try:
-            grades[lesson] = grade_notebook(path, release=options.release / path.name, spec=spec, env=env, limits=options.limits)
+            grades[lesson] = grade_notebook(
+                path, release=options.release / path.name, spec=spec, env=env, limits=options.limits
+            )
         except Exception as error:  # noqa: BLE001 - a grader bug costs this lesson a retry, not the class its run
             grader_failed = True
             grades[lesson] = grader_failure(lesson, error, spec)
-            print(f"mnist-grade: grading {submission.student}'s {lesson} failed ({type(error).__name__}: {error}); "
-                  "the other lessons and students go on, and the next run retries it.", file=sys.stderr)
+            print(
+                f"mnist-grade: grading {submission.student}'s {lesson} failed ({type(error).__name__}: {error}); "
+                "the other lessons and students go on, and the next run retries it.",
+                file=sys.stderr,
+            )
     # An empty fingerprint is never up to date, so the next run grades this student again.
     if grader_failed:
         fingerprint = ""
@@ -123,8 +139,7 @@ def grade_submission(submission: Submission, *, options: GradingOptions, spec: S
     return record, pictures(grades, spec)
 
 
-def grade_student(submission: Submission, *, output: Path, options: GradingOptions,
-                  spec: Spec = SPEC) -> StudentRecord:
+def grade_student(submission: Submission, *, output: Path, options: GradingOptions, spec: Spec = SPEC) -> StudentRecord:
     """Grades one student's notebooks and writes their results, feedback and Gradescope files.
 
     Returns:
@@ -154,9 +169,17 @@ def _grade_in_worker(submission: Submission, options: GradingOptions) -> tuple[S
     return grade_submission(submission, options=options)
 
 
-def grade_class(source: str | Path, *, output: str | Path = DEFAULT_OUTPUT, jobs: int = 1, force: bool = False,
-                options: GradingOptions = GradingOptions(), progress: bool = True, spec: Spec = SPEC,
-                dask: str | None = None) -> list[StudentRecord]:
+def grade_class(
+    source: str | Path,
+    *,
+    output: str | Path = DEFAULT_OUTPUT,
+    jobs: int = 1,
+    force: bool = False,
+    options: GradingOptions = GradingOptions(),
+    progress: bool = True,
+    spec: Spec = SPEC,
+    dask: str | None = None,
+) -> list[StudentRecord]:
     """Grades every submission under ``source`` and writes the class outputs.
 
     Args:
@@ -178,15 +201,22 @@ def grade_class(source: str | Path, *, output: str | Path = DEFAULT_OUTPUT, jobs
         leftover.unlink()  # half-written files of a run that was killed; the finished files are whole
     missing = [f"{lesson}.ipynb" for lesson in spec.lessons if not (options.release / f"{lesson}.ipynb").is_file()]
     if missing:
-        raise ValueError(f"The release folder {options.release} lacks {', '.join(missing)}; give --release the folder "
-                         "of released lessons (`make lessons` writes lessons/mnist).")
+        raise ValueError(
+            f"The release folder {options.release} lacks {', '.join(missing)}; give --release the folder "
+            "of released lessons (`make lessons` writes lessons/mnist)."
+        )
     submissions = find_submissions(source, spec=spec)
     keys = [s.key for s in submissions]
     if len(set(keys)) != len(keys):
         raise ValueError("Two student folders map to the same output name; rename one of them.")
     todo = [s for s in submissions if force or not is_done(s, output, s.fingerprint(spec, options.release))]
-    bar = tqdm(total=len(submissions), initial=len(submissions) - len(todo), unit="student", disable=not progress,
-               desc="grading")
+    bar = tqdm(
+        total=len(submissions),
+        initial=len(submissions) - len(todo),
+        unit="student",
+        disable=not progress,
+        desc="grading",
+    )
     if dask:
         from autograder.batch.cluster import grade_on_dask
 
@@ -200,15 +230,20 @@ def grade_class(source: str | Path, *, output: str | Path = DEFAULT_OUTPUT, jobs
     else:
         # "spawn", not fork: a process that has loaded TensorFlow or run a kernel holds threads, and a child
         # forked from it can deadlock on a lock one of them held.
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=start_worker, initargs=(options.kernel_threads,)) as pool:
+        with ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=start_worker,
+            initargs=(options.kernel_threads,),
+        ) as pool:
             futures = [pool.submit(_grade_in_worker, submission, options) for submission in todo]
             for future in as_completed(futures):
                 write_student_outputs(*future.result(), output)
                 bar.update()
     bar.close()
-    records: list[StudentRecord] = [json.loads((output / "results" / f"{key}.json").read_text(encoding="utf-8"))
-                                    for key in keys]
+    records: list[StudentRecord] = [
+        json.loads((output / "results" / f"{key}.json").read_text(encoding="utf-8")) for key in keys
+    ]
     write_gradebook(records, output / "gradebook.csv", spec)
     write_summary(records, output / "summary", spec)
     return sorted(records, key=lambda record: record["student"])

@@ -116,12 +116,15 @@ def _data_files(mnist_path: str) -> list[Path]:
         files = [source / name for name in (*IDX_FILES, *SUMS_FILES) if (source / name).is_file()]
         if files:
             return files
-    raise FileNotFoundError(f"MNIST_PATH={mnist_path} is neither a mnist.npz file nor a folder of MNIST's IDX files; "
-                            "unset it to let setup.sh fetch Keras's mnist.npz, or point it at the data.")
+    raise FileNotFoundError(
+        f"MNIST_PATH={mnist_path} is neither a mnist.npz file nor a folder of MNIST's IDX files; "
+        "unset it to let setup.sh fetch Keras's mnist.npz, or point it at the data."
+    )
 
 
-def build_bundle(destination: Path = DEFAULT_BUNDLE, *, mnist_path: str | None = None,
-                 release: Path = RELEASED_LESSONS) -> Path:
+def build_bundle(
+    destination: Path = DEFAULT_BUNDLE, *, mnist_path: str | None = None, release: Path = RELEASED_LESSONS
+) -> Path:
     """Writes the Gradescope autograder zip.
 
     Args:
@@ -149,8 +152,12 @@ def build_bundle(destination: Path = DEFAULT_BUNDLE, *, mnist_path: str | None =
     destination.parent.mkdir(parents=True, exist_ok=True)
     temporary = destination.with_name(f".{destination.name}.tmp")
     with zipfile.ZipFile(temporary, "w") as bundle:
-        _add(bundle, "setup.sh", SETUP_SH.replace("{url}", KERAS_MNIST_URL).replace("{sha256}", KERAS_MNIST_SHA256),
-                  executable=True)
+        _add(
+            bundle,
+            "setup.sh",
+            SETUP_SH.replace("{url}", KERAS_MNIST_URL).replace("{sha256}", KERAS_MNIST_SHA256),
+            executable=True,
+        )
         _add(bundle, "run_autograder", RUN_AUTOGRADER, executable=True)
         _add(bundle, "requirements.txt", "\n".join(requirements()) + "\n")
         _add(bundle, CONFIG_NAME, json.dumps(config, indent=2) + "\n")
@@ -201,12 +208,19 @@ def _unzip_notebooks(archive: Path, into: Path) -> None:
         with zipfile.ZipFile(archive) as upload:
             for member in upload.infolist():
                 parts = Path(member.filename).parts
-                if (member.is_dir() or not member.filename.endswith(".ipynb") or member.filename.startswith("/")
-                        or ".." in parts or any(part.startswith((".", "__MACOSX")) for part in parts)):
+                if (
+                    member.is_dir()
+                    or not member.filename.endswith(".ipynb")
+                    or member.filename.startswith("/")
+                    or ".." in parts
+                    or any(part.startswith((".", "__MACOSX")) for part in parts)
+                ):
                     continue
                 total += member.file_size
                 if total > MAX_UNZIPPED_BYTES:
-                    raise ValueError(f"{archive.name} unpacks to more than {MAX_UNZIPPED_BYTES // 2**20} MB of notebooks")
+                    raise ValueError(
+                        f"{archive.name} unpacks to more than {MAX_UNZIPPED_BYTES // 2**20} MB of notebooks"
+                    )
                 target = into / Path(*parts)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(upload.read(member))
@@ -220,21 +234,44 @@ def results_json(record: StudentRecord, *, execution_time: float) -> dict:
 
     results = gradescope_results(record)
     lines = [f"You scored {record['total']:g} of {record['max_total']:g} points."]
-    lines += [f"{lesson}: {data['points']:g}/{data['max_points']:g}" + ("" if data["submitted"] else " (not uploaded)")
-              for lesson, data in record["lessons"].items()]
+    lines += [
+        f"{lesson}: {data['points']:g}/{data['max_points']:g}" + ("" if data["submitted"] else " (not uploaded)")
+        for lesson, data in record["lessons"].items()
+    ]
     lines += [f"Note: {problem}" for problem in record["problems"]]
-    return {"score": results["score"], "execution_time": round(execution_time), "output": "\n".join(lines),
-            "output_format": "text", "stdout_visibility": "hidden", "tests": results["tests"]}
+    return {
+        "score": results["score"],
+        "execution_time": round(execution_time),
+        "output": "\n".join(lines),
+        "output_format": "text",
+        "stdout_visibility": "hidden",
+        "tests": results["tests"],
+    }
 
 
 def grader_failed(error: BaseException, *, execution_time: float) -> dict:
     """The ``results.json`` of a run in which the grader itself failed: 0 points, and not the student's fault."""
-    message = (f"The autograder itself failed ({type(error).__name__}: {error}). This is not a problem with your "
-               "work; your instructor will grade it again.")
-    return {"score": 0, "execution_time": round(execution_time), "output": message, "output_format": "text",
-            "stdout_visibility": "visible",
-            "tests": [{"name": "autograder", "score": 0, "max_score": 0, "status": "failed", "output": message,
-                       "visibility": "visible"}]}
+    message = (
+        f"The autograder itself failed ({type(error).__name__}: {error}). This is not a problem with your "
+        "work; your instructor will grade it again."
+    )
+    return {
+        "score": 0,
+        "execution_time": round(execution_time),
+        "output": message,
+        "output_format": "text",
+        "stdout_visibility": "visible",
+        "tests": [
+            {
+                "name": "autograder",
+                "score": 0,
+                "max_score": 0,
+                "status": "failed",
+                "output": message,
+                "visibility": "visible",
+            }
+        ],
+    }
 
 
 def _use_bundled_data(root: Path) -> None:
@@ -260,8 +297,9 @@ def grade_upload(root: Path = DEFAULT_ROOT) -> dict:
         _use_bundled_data(root)
         with tempfile.TemporaryDirectory(prefix="gradescope-") as scratch:
             notebooks = unpack_upload(root / "submission", Path(scratch) / "upload")
-            record = grade_student(collect_student("submission", notebooks), output=Path(scratch) / "output",
-                                   options=options)
+            record = grade_student(
+                collect_student("submission", notebooks), output=Path(scratch) / "output", options=options
+            )
         if not record["fingerprint"]:  # grade_student scored a lesson the grader failed on as the grader's fault
             raise RuntimeError("grading a lesson failed; see the autograder's log")
         results = results_json(record, execution_time=time.monotonic() - start)
@@ -278,8 +316,12 @@ def main(argv: list[str] | None = None) -> int:
     build = commands.add_parser("build", help="write the autograder zip to upload to Gradescope")
     build.add_argument("--output", type=Path, default=DEFAULT_BUNDLE, help="the zip to write (default: %(default)s)")
     run = commands.add_parser("run", help="grade ROOT/submission into ROOT/results/results.json (run_autograder)")
-    run.add_argument("--root", type=Path, default=Path(os.environ.get("AUTOGRADER_ROOT", DEFAULT_ROOT)),
-                     help="Gradescope's /autograder folder (default: $AUTOGRADER_ROOT or %(default)s)")
+    run.add_argument(
+        "--root",
+        type=Path,
+        default=Path(os.environ.get("AUTOGRADER_ROOT", DEFAULT_ROOT)),
+        help="Gradescope's /autograder folder (default: $AUTOGRADER_ROOT or %(default)s)",
+    )
     arguments = parser.parse_args(argv)
     if arguments.command == "build":
         mnist_path = os.environ.get("MNIST_PATH")
@@ -288,11 +330,17 @@ def main(argv: list[str] | None = None) -> int:
         except FileNotFoundError as error:
             print(f"mnist-gradescope: {error}", file=sys.stderr)
             return 2
-        source = (f"the data at MNIST_PATH={mnist_path}" if mnist_path and mnist_path != "synthetic"
-                  else "synthetic digits (MNIST_PATH=synthetic)" if mnist_path
-                  else "no data: setup.sh fetches Keras's mnist.npz while Gradescope builds the image")
-        print(f"Wrote {path} ({path.stat().st_size / 2**20:.1f} MB) with {source}.\n"
-              "Upload it on Gradescope under Configure Autograder (README: 'Grading on Gradescope').")
+        source = (
+            f"the data at MNIST_PATH={mnist_path}"
+            if mnist_path and mnist_path != "synthetic"
+            else "synthetic digits (MNIST_PATH=synthetic)"
+            if mnist_path
+            else "no data: setup.sh fetches Keras's mnist.npz while Gradescope builds the image"
+        )
+        print(
+            f"Wrote {path} ({path.stat().st_size / 2**20:.1f} MB) with {source}.\n"
+            "Upload it on Gradescope under Configure Autograder (README: 'Grading on Gradescope')."
+        )
         return 0
     results = grade_upload(arguments.root)
     print(f"score {results['score']:g}: {arguments.root / 'results' / 'results.json'}")

@@ -50,8 +50,9 @@ class StudentRecord(TypedDict):
     problems: list[str]
 
 
-def student_record(student: str, key: str, fingerprint: str, grades: dict[str, NotebookGrade], problems: list[str],
-                   spec: Spec = SPEC) -> StudentRecord:
+def student_record(
+    student: str, key: str, fingerprint: str, grades: dict[str, NotebookGrade], problems: list[str], spec: Spec = SPEC
+) -> StudentRecord:
     """The JSON-ready record of one student's grade (``results/<student>.json``)."""
     lessons: dict[str, LessonRecord] = {}
     for lesson in spec.lessons:
@@ -65,9 +66,14 @@ def student_record(student: str, key: str, fingerprint: str, grades: dict[str, N
             "flags": grade.flags if grade else [],
         }
     return {
-        "student": student, "key": key, "fingerprint": fingerprint, "spec": spec.fingerprint,
-        "total": sum(lesson["points"] for lesson in lessons.values()), "max_total": spec.total_points,
-        "lessons": lessons, "problems": problems,
+        "student": student,
+        "key": key,
+        "fingerprint": fingerprint,
+        "spec": spec.fingerprint,
+        "total": sum(lesson["points"] for lesson in lessons.values()),
+        "max_total": spec.total_points,
+        "lessons": lessons,
+        "problems": problems,
     }
 
 
@@ -75,17 +81,32 @@ def gradescope_results(record: StudentRecord, spec: Spec = SPEC) -> dict:
     """Gradescope's results.json for one student: one test per check of the spec, a lesson not handed in included."""
     tests = []
     for lesson, data in record["lessons"].items():
-        checks: list[CheckRecord] = data["checks"] if data["submitted"] else [
-            {"check_id": check, "points": 0, "max_points": points, "outcome": Outcome.NOT_ATTEMPTED.value,
-             "message": f"You didn't hand in {lesson}.ipynb, so this check couldn't run.", "hint": ""}
-            for check, points in spec.lessons[lesson].items()]
+        checks: list[CheckRecord] = (
+            data["checks"]
+            if data["submitted"]
+            else [
+                {
+                    "check_id": check,
+                    "points": 0,
+                    "max_points": points,
+                    "outcome": Outcome.NOT_ATTEMPTED.value,
+                    "message": f"You didn't hand in {lesson}.ipynb, so this check couldn't run.",
+                    "hint": "",
+                }
+                for check, points in spec.lessons[lesson].items()
+            ]
+        )
         for check in checks:
-            tests.append({
-                "name": f"{lesson}: {check['check_id']}", "score": check["points"], "max_score": check["max_points"],
-                "status": "passed" if check["outcome"] == Outcome.PASSED.value else "failed",
-                "output": check["message"] + (f"\nHint: {check['hint']}" if check["hint"] else ""),
-                "visibility": "visible",
-            })
+            tests.append(
+                {
+                    "name": f"{lesson}: {check['check_id']}",
+                    "score": check["points"],
+                    "max_score": check["max_points"],
+                    "status": "passed" if check["outcome"] == Outcome.PASSED.value else "failed",
+                    "output": check["message"] + (f"\nHint: {check['hint']}" if check["hint"] else ""),
+                    "visibility": "visible",
+                }
+            )
     return {"score": record["total"], "tests": tests}
 
 
@@ -95,8 +116,14 @@ def write_gradebook(records: list[StudentRecord], path: Path, spec: Spec = SPEC)
     writer = csv.writer(buffer)
     writer.writerow(["student", *spec.lessons, "total", "max_total"])
     for record in sorted(records, key=lambda r: r["student"]):
-        writer.writerow([record["student"], *(f"{record['lessons'][l]['points']:g}" for l in spec.lessons),
-                         f"{record['total']:g}", record["max_total"]])
+        writer.writerow(
+            [
+                record["student"],
+                *(f"{record['lessons'][l]['points']:g}" for l in spec.lessons),
+                f"{record['total']:g}",
+                record["max_total"],
+            ]
+        )
     write_atomically(path, buffer.getvalue())
 
 
@@ -104,8 +131,10 @@ def most_failed(records: list[StudentRecord]) -> list[tuple[str, str, int]]:
     """(lesson, check id, students who didn't pass it), most-failed first."""
     counts = Counter(
         (lesson, check["check_id"])
-        for record in records for lesson, data in record["lessons"].items()
-        for check in data["checks"] if check["outcome"] != Outcome.PASSED.value
+        for record in records
+        for lesson, data in record["lessons"].items()
+        for check in data["checks"]
+        if check["outcome"] != Outcome.PASSED.value
     )
     return [(lesson, check_id, count) for (lesson, check_id), count in counts.most_common()]
 
@@ -133,7 +162,10 @@ def write_summary(records: list[StudentRecord], folder: Path, spec: Spec = SPEC)
     axes.set_title(f"Scores of {len(records)} students")
     write_atomically(folder / "score_histogram.png", base64.b64decode(_png(figure)))
     lines = ["| lesson | check | students not passing | share |", "|---|---|---|---|"]
-    lines += [f"| {lesson} | {check} | {count} | {count / len(records):.0%} |" for lesson, check, count in most_failed(records)]
+    lines += [
+        f"| {lesson} | {check} | {count} | {count / len(records):.0%} |"
+        for lesson, check, count in most_failed(records)
+    ]
     table = "\n".join(lines) + "\n"
     write_atomically(folder / "most_failed.md", "# Most-failed checks\n\n" + table)
     return table
@@ -183,8 +215,15 @@ def _confusion(model, spec: Spec):
     axes.imshow(matrix, cmap="Blues")
     for (true, guess), count in np.ndenumerate(matrix):
         if count:
-            axes.text(guess, true, str(count), ha="center", va="center", fontsize=7,
-                      color="white" if count > matrix.max() / 2 else "black")
+            axes.text(
+                guess,
+                true,
+                str(count),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if count > matrix.max() / 2 else "black",
+            )
     axes.set_xlabel("predicted digit")
     axes.set_ylabel("true digit")
     axes.set_xticks(range(classes))
@@ -201,17 +240,28 @@ def pictures(grades: dict[str, NotebookGrade], spec: Spec = SPEC) -> list[tuple[
     found: list[tuple[str, str]] = []
     train_grade = grades.get(spec.lesson_of.get("train", ""))  # "": no such check, no such lesson
     lesson_artifacts = train_grade.artifacts.get(ARTIFACTS, {}) if train_grade else {}
-    history = lesson_artifacts.get("history") or (train_grade.artifacts.get("train", {}).get("history") if train_grade else None)
+    history = lesson_artifacts.get("history") or (
+        train_grade.artifacts.get("train", {}).get("history") if train_grade else None
+    )
     if history and history.get("metrics"):
         found.append(("Your learning curves (lesson 04)", _png(_learning_curves(history["metrics"]))))
     plot_grade = grades.get(spec.lesson_of.get("plot_predictions", ""))
     own = plot_grade.artifacts.get(ARTIFACTS, {}).get("figure") if plot_grade else None
     checked = plot_grade.artifacts.get("plot_predictions", {}).get("figure") if plot_grade else None
     if own and own.get("panels"):
-        found.append(("Your plot_predictions picture from lesson 05, with the trained model", _png(_prediction_grid(own["panels"]))))
+        found.append(
+            (
+                "Your plot_predictions picture from lesson 05, with the trained model",
+                _png(_prediction_grid(own["panels"])),
+            )
+        )
     elif checked and checked.get("panels"):
-        found.append(("Your plot_predictions picture as the check drew it (fixed untrained weights, so P is often wrong)",
-                      _png(_prediction_grid(checked["panels"]))))
+        found.append(
+            (
+                "Your plot_predictions picture as the check drew it (fixed untrained weights, so P is often wrong)",
+                _png(_prediction_grid(checked["panels"])),
+            )
+        )
     model = lesson_artifacts.get("model")
     if model is not None and not isinstance(model, dict):
         try:
@@ -249,23 +299,40 @@ def feedback_html(record: StudentRecord, images: list[tuple[str, str]]) -> str:
         for check in data["checks"]:
             outcome = Outcome(check["outcome"])
             label = STYLE[outcome][1]
-            hint = f'<div class="hint">Hint: {escape(check["hint"])}</div>' if check["hint"] and outcome is not Outcome.PASSED else ""
+            hint = (
+                f'<div class="hint">Hint: {escape(check["hint"])}</div>'
+                if check["hint"] and outcome is not Outcome.PASSED
+                else ""
+            )
             rows.append(
                 f'<tr><td>{escape(check["check_id"])}</td><td class="{outcome.value.replace(" ", "-")}">{escape(label)}</td>'
-                f'<td>{check["points"]:g} / {check["max_points"]:g}</td>'
+                f"<td>{check['points']:g} / {check['max_points']:g}</td>"
                 f'<td><div class="message">{escape(check["message"])}</div>{hint}</td></tr>'
             )
         flags = "".join(f'<p class="flag">{escape(flag)}</p>' for flag in data["flags"])
-        body = ("<table><tr><th>check</th><th>result</th><th>points</th><th>what the grader found</th></tr>"
-                + "".join(rows) + "</table>") if data["submitted"] else "<p>Not submitted.</p>"
+        body = (
+            (
+                "<table><tr><th>check</th><th>result</th><th>points</th><th>what the grader found</th></tr>"
+                + "".join(rows)
+                + "</table>"
+            )
+            if data["submitted"]
+            else "<p>Not submitted.</p>"
+        )
         sections.append(f"<h2>{escape(lesson)}: {data['points']:g} / {data['max_points']:g}</h2>{flags}{body}")
     figures = "".join(
         f'<figure><img alt="{escape(caption)}" src="data:image/png;base64,{png}"><figcaption>{escape(caption)}</figcaption></figure>'
         for caption, png in images
     )
     problems = "".join(f'<p class="flag">{escape(problem)}</p>' for problem in record["problems"])
-    return PAGE.format(student=escape(record["student"]), total=record["total"], max_total=record["max_total"],
-                       problems=problems, lessons="".join(sections), pictures=("<h2>Pictures</h2>" + figures) if figures else "")
+    return PAGE.format(
+        student=escape(record["student"]),
+        total=record["total"],
+        max_total=record["max_total"],
+        problems=problems,
+        lessons="".join(sections),
+        pictures=("<h2>Pictures</h2>" + figures) if figures else "",
+    )
 
 
 def write_student_outputs(record: StudentRecord, images: list[tuple[str, str]], output: Path) -> None:

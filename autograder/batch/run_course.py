@@ -36,8 +36,10 @@ def choose_data_source() -> str:
     if source:
         return f"{source} (MNIST_PATH)" if os.environ.get("MNIST_PATH") else f"Keras's cached {source}"
     os.environ["MNIST_PATH"] = "synthetic"
-    return ("SYNTHETIC digits: no MNIST_PATH is set and Keras has no cached mnist.npz, so this run uses "
-            "digits rendered from fonts (MNIST_PATH=synthetic). Set MNIST_PATH to real MNIST for real results")
+    return (
+        "SYNTHETIC digits: no MNIST_PATH is set and Keras has no cached mnist.npz, so this run uses "
+        "digits rendered from fonts (MNIST_PATH=synthetic). Set MNIST_PATH to real MNIST for real results"
+    )
 
 
 def generate_lessons(root: Path = PROJECT_ROOT) -> None:
@@ -59,7 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     import_tensorflow_quietly()  # before anything here loads it: no TensorFlow start-up lines in the terminal
     print(f"Data: {choose_data_source()}.")
     generate_lessons()
-    print(f"Lessons: {PROJECT_ROOT / 'lessons' / ASSIGNMENT} regenerated from {PROJECT_ROOT / 'solutions' / ASSIGNMENT} by nbgrader.")
+    print(
+        f"Lessons: {PROJECT_ROOT / 'lessons' / ASSIGNMENT} regenerated from {PROJECT_ROOT / 'solutions' / ASSIGNMENT} by nbgrader."
+    )
     print("Running each solution notebook in a fresh Jupyter kernel and checking it ...\n")
     rows, all_passed = [], True
     for notebook in sorted((PROJECT_ROOT / "solutions" / ASSIGNMENT).glob("*.ipynb")):
@@ -78,7 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     for row in [header, tuple("-" * w for w in widths), *rows]:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)))
     total = sum(float(row[1].split("/")[0]) for row in rows)
-    print(f"\nTotal {total:g}/{SPEC.total_points} points: {'every lesson passes' if all_passed else 'SOME LESSONS FAIL'}.")
+    print(
+        f"\nTotal {total:g}/{SPEC.total_points} points: {'every lesson passes' if all_passed else 'SOME LESSONS FAIL'}."
+    )
     print(f"\nGrading the example class in {EXAMPLES} (each student is named by the result it should get) ...")
     records = grade_class(EXAMPLES, output=OUTPUT, jobs=arguments.jobs, force=True)
     print()

@@ -29,8 +29,10 @@ from autograder.spec import SPEC, Spec
 
 MAX_DEPTH = 3
 MAX_KEY_LENGTH = 60
-LINK_PROBLEM = ("{name} is a link to another place, not a {kind}; the grader does not follow links, so it was not "
-                "graded. Submit the {kind} itself (ask your instructor if you didn't make the link).")
+LINK_PROBLEM = (
+    "{name} is a link to another place, not a {kind}; the grader does not follow links, so it was not "
+    "graded. Submit the {kind} itself (ask your instructor if you didn't make the link)."
+)
 
 
 @dataclass
@@ -123,7 +125,7 @@ def _lesson_of(name: str, spec: Spec) -> tuple[str | None, bool]:
     if stem in spec.lessons:
         return stem, True
     for lesson in spec.lessons:
-        rest = stem[len(lesson):]
+        rest = stem[len(lesson) :]
         if stem[: len(lesson)].casefold() == lesson.casefold() and not rest[:1].isalnum():
             return lesson, False
     return None, False
@@ -138,9 +140,12 @@ def _choose(files: list[Path], spec: Spec, *, nested_ok: bool = False) -> tuple[
         lesson, exact = _lesson_of(path.name, spec)
         if exact and lesson is not None and lesson not in chosen:  # exact: lesson is never None
             chosen[lesson] = path
-    problems = [f"{lesson} was graded from {path.as_posix()}, which is in a subfolder; next time put your notebooks "
-                "directly in the folder you submit." for lesson, path in sorted(chosen.items())
-                if len(path.parts) > 1 and not nested_ok]
+    problems = [
+        f"{lesson} was graded from {path.as_posix()}, which is in a subfolder; next time put your notebooks "
+        "directly in the folder you submit."
+        for lesson, path in sorted(chosen.items())
+        if len(path.parts) > 1 and not nested_ok
+    ]
     for path in sorted(files):
         lesson, exact = _lesson_of(path.name, spec)
         shown = path.as_posix()
@@ -149,11 +154,15 @@ def _choose(files: list[Path], spec: Spec, *, nested_ok: bool = False) -> tuple[
         elif chosen.get(lesson) == path:
             continue
         elif lesson in chosen:
-            problems.append(f"{shown} looks like a second copy of {lesson}; {chosen[lesson].as_posix()} was graded, "
-                            f"not this copy. Keep one notebook per lesson, named {lesson}.ipynb.")
+            problems.append(
+                f"{shown} looks like a second copy of {lesson}; {chosen[lesson].as_posix()} was graded, "
+                f"not this copy. Keep one notebook per lesson, named {lesson}.ipynb."
+            )
         else:
-            problems.append(f"{shown} looks like your {lesson} notebook, but only a file named exactly {lesson}.ipynb "
-                            f"is graded, so {lesson} was not graded. Rename it to {lesson}.ipynb.")
+            problems.append(
+                f"{shown} looks like your {lesson} notebook, but only a file named exactly {lesson}.ipynb "
+                f"is graded, so {lesson} was not graded. Rename it to {lesson}.ipynb."
+            )
     return chosen, problems
 
 
@@ -205,17 +214,28 @@ def find_submissions(source: str | Path, *, assignment: str = "mnist", spec: Spe
     source = Path(source)
     if source.is_file():
         lesson, exact = _lesson_of(source.name, spec)
-        problems = [] if exact else [f"{source.name} is not named after one of the lessons ({', '.join(spec.lessons)}); "
-                                     "it was not graded."]
+        problems = (
+            []
+            if exact
+            else [
+                f"{source.name} is not named after one of the lessons ({', '.join(spec.lessons)}); it was not graded."
+            ]
+        )
         name = source.parent.name or "student"
         notebooks = {lesson: source} if exact and lesson is not None else {}  # exact: lesson is never None
         return [Submission(display_name(name), safe_key(name), notebooks, problems)]
     if not source.is_dir():
-        raise FileNotFoundError(f"{source} doesn't exist: give nbgrader's submitted/ folder, a folder of notebooks, or a notebook.")
+        raise FileNotFoundError(
+            f"{source} doesn't exist: give nbgrader's submitted/ folder, a folder of notebooks, or a notebook."
+        )
     students = sorted(child for child in source.iterdir() if (child / assignment).is_dir())
     if students:
-        submissions = [_linked(child.name, assignment) if child.is_symlink() or (child / assignment).is_symlink()
-                       else _collect(child.name, child / assignment, spec) for child in students]
+        submissions = [
+            _linked(child.name, assignment)
+            if child.is_symlink() or (child / assignment).is_symlink()
+            else _collect(child.name, child / assignment, spec)
+            for child in students
+        ]
         _distinct_keys(submissions, [child.name for child in students])
         return submissions
     if not any(source.glob("*.ipynb")):

@@ -60,8 +60,11 @@ def check_compile_model(description: dict, *, spec: Spec = SPEC) -> CheckResult:
     """
     if not description["compiled"]:
         return verdict(
-            "compile_model", ["compile_model(model) left the model uncompiled; expected it to call model.compile(...)."],
-            success="", hints=["Call model.compile(loss=..., optimizer=..., metrics=...) inside compile_model."], spec=spec,
+            "compile_model",
+            ["compile_model(model) left the model uncompiled; expected it to call model.compile(...)."],
+            success="",
+            hints=["Call model.compile(loss=..., optimizer=..., metrics=...) inside compile_model."],
+            spec=spec,
         )
     config = description["config"]
     problems: list[str] = []
@@ -69,25 +72,37 @@ def check_compile_model(description: dict, *, spec: Spec = SPEC) -> CheckResult:
     wanted_loss = snake_case(spec.compile.loss)
     loss, from_logits = loss_settings(config.get("loss"))
     if loss != wanted_loss:
-        problems.append(f"Your loss is {loss or config.get('loss')!r}; the spec asks for {spec.compile.loss} ({wanted_loss}).")
+        problems.append(
+            f"Your loss is {loss or config.get('loss')!r}; the spec asks for {spec.compile.loss} ({wanted_loss})."
+        )
         if loss == "categorical_crossentropy":
-            hints.append("categorical_crossentropy expects one-hot labels, but y holds integer labels 0-9: "
-                         "SparseCategoricalCrossentropy takes the integers as they are.")
+            hints.append(
+                "categorical_crossentropy expects one-hot labels, but y holds integer labels 0-9: "
+                "SparseCategoricalCrossentropy takes the integers as they are."
+            )
     output = description["output_activation"]
     if from_logits != spec.compile.from_logits:
         if from_logits and output == "softmax":
-            problems.append("Your loss has from_logits=True, which says the model outputs raw scores (logits), but your output "
-                            "layer applies softmax, so it outputs probabilities; the spec pairs a softmax output with from_logits=False.")
-            hints.append("from_logits describes what the model outputs: True means 'raw scores, apply softmax for me'. "
-                         "Here Keras notices the softmax, warns, and computes the loss from the scores the softmax was given, "
-                         "so training is the same; with Keras's JAX or PyTorch backends, in other frameworks or in a loss "
-                         "you write yourself, the probabilities would go through softmax a second time (a double softmax, "
-                         "with weaker gradients). Your outputs are already probabilities: use from_logits=False.")
+            problems.append(
+                "Your loss has from_logits=True, which says the model outputs raw scores (logits), but your output "
+                "layer applies softmax, so it outputs probabilities; the spec pairs a softmax output with from_logits=False."
+            )
+            hints.append(
+                "from_logits describes what the model outputs: True means 'raw scores, apply softmax for me'. "
+                "Here Keras notices the softmax, warns, and computes the loss from the scores the softmax was given, "
+                "so training is the same; with Keras's JAX or PyTorch backends, in other frameworks or in a loss "
+                "you write yourself, the probabilities would go through softmax a second time (a double softmax, "
+                "with weaker gradients). Your outputs are already probabilities: use from_logits=False."
+            )
         else:
-            problems.append(f"Your loss has from_logits={from_logits}; the spec asks for from_logits={spec.compile.from_logits}.")
+            problems.append(
+                f"Your loss has from_logits={from_logits}; the spec asks for from_logits={spec.compile.from_logits}."
+            )
     if output == "sigmoid":
-        problems.append(f"Your output layer uses sigmoid; {spec.data.num_classes} mutually exclusive classes need softmax, "
-                        "whose probabilities sum to 1.")
+        problems.append(
+            f"Your output layer uses sigmoid; {spec.data.num_classes} mutually exclusive classes need softmax, "
+            "whose probabilities sum to 1."
+        )
     optimizer = config.get("optimizer") or {}
     optimizer_name = optimizer.get("class_name") if isinstance(optimizer, dict) else str(optimizer)
     if optimizer_name != spec.compile.optimizer:
@@ -97,7 +112,9 @@ def check_compile_model(description: dict, *, spec: Spec = SPEC) -> CheckResult:
         problems.append(f"Your learning rate is {rate!r}; the spec asks for a fixed {spec.compile.learning_rate}.")
     elif not math.isclose(rate, spec.compile.learning_rate, rel_tol=1e-6):
         problems.append(f"Your learning rate is {rate:g}; the spec asks for {spec.compile.learning_rate:g}.")
-        hints.append(f"Pass the optimizer object: keras.optimizers.{spec.compile.optimizer}(learning_rate={spec.compile.learning_rate}).")
+        hints.append(
+            f"Pass the optimizer object: keras.optimizers.{spec.compile.optimizer}(learning_rate={spec.compile.learning_rate})."
+        )
     names = metric_names(config.get("metrics"))
     for wanted in spec.compile.metrics:
         accepted = ACCURACY_NAMES if wanted == "accuracy" else {wanted}
@@ -105,14 +122,17 @@ def check_compile_model(description: dict, *, spec: Spec = SPEC) -> CheckResult:
             problems.append(f"Your metrics are {names or 'none'}; the spec asks for {wanted!r} among them.")
             hints.append(f"Add metrics=[{wanted!r}] so fit reports it for training and validation.")
     return verdict(
-        "compile_model", problems,
+        "compile_model",
+        problems,
         success=f"compile_model uses {spec.compile.loss}(from_logits={spec.compile.from_logits}), "
         f"{spec.compile.optimizer} with learning rate {spec.compile.learning_rate:g} and tracks {', '.join(spec.compile.metrics)}.",
-        hints=hints or ["Compare each argument of your model.compile(...) with the spec."], spec=spec,
+        hints=hints or ["Compare each argument of your model.compile(...) with the spec."],
+        spec=spec,
     )
 
 
 # The student's side: what each exercise's answer is run on and what is kept of it (in the kernel when grading).
+
 
 def observe_compile_model(compile_model: Callable, build_model: Callable, *, spec: Spec = SPEC) -> dict:
     import keras
@@ -137,5 +157,12 @@ def hint_compile_model(spec: Spec) -> str:
 
 
 EXERCISES = (
-    Exercise("compile_model", "compile_model(model)", observe=observe_compile_model, prepare=prepare_compile_model, check=check_compile_model, hint=hint_compile_model),
+    Exercise(
+        "compile_model",
+        "compile_model(model)",
+        observe=observe_compile_model,
+        prepare=prepare_compile_model,
+        check=check_compile_model,
+        hint=hint_compile_model,
+    ),
 )

@@ -40,22 +40,33 @@ def check_load_data(x_train, y_train, x_test, y_test, *, spec: Spec = SPEC) -> C
     for split, images, labels in (("train", x_train, y_train), ("test", x_test, y_test)):
         x_name, y_name = f"x_{split}", f"y_{split}"
         if not isinstance(images, np.ndarray) or not isinstance(labels, np.ndarray):
-            problems.append(f"{x_name} is {_describe(images)} and {y_name} is {_describe(labels)}; both should be NumPy arrays.")
+            problems.append(
+                f"{x_name} is {_describe(images)} and {y_name} is {_describe(labels)}; both should be NumPy arrays."
+            )
             continue
         if images.ndim != 3 or images.shape[1:] != (rows, cols):
-            problems.append(f"{x_name} has shape {images.shape}; expected (N, {rows}, {cols}): one {rows}x{cols} image per digit.")
+            problems.append(
+                f"{x_name} has shape {images.shape}; expected (N, {rows}, {cols}): one {rows}x{cols} image per digit."
+            )
         if images.dtype != np.uint8:
             problems.append(f"{x_name} has dtype {images.dtype}; the raw images are uint8 (0-{spec.data.pixel_max}).")
         if labels.ndim != 1:
             problems.append(f"{y_name} has shape {labels.shape}; expected (N,): one label per image.")
         elif len(labels) != len(images):
-            problems.append(f"{x_name} holds {len(images)} images but {y_name} holds {len(labels)} labels; they should match.")
+            problems.append(
+                f"{x_name} holds {len(images)} images but {y_name} holds {len(labels)} labels; they should match."
+            )
         if labels.size and (labels.min() < 0 or labels.max() >= spec.data.num_classes):
-            problems.append(f"{y_name} has labels from {labels.min()} to {labels.max()}; digits are 0 to {spec.data.num_classes - 1}.")
+            problems.append(
+                f"{y_name} has labels from {labels.min()} to {labels.max()}; digits are 0 to {spec.data.num_classes - 1}."
+            )
     return verdict(
-        "load_data", problems,
+        "load_data",
+        problems,
         success=f"Your data is loaded: uint8 images of {rows}x{cols} with one label 0-{spec.data.num_classes - 1} per image.",
-        hints=["Use exactly `(x_train, y_train), (x_test, y_test) = mnist.load_data()` and don't change the arrays afterwards."],
+        hints=[
+            "Use exactly `(x_train, y_train), (x_test, y_test) = mnist.load_data()` and don't change the arrays afterwards."
+        ],
         spec=spec,
     )
 
@@ -76,20 +87,28 @@ def check_class_counts(labels: np.ndarray, counts, *, spec: Spec = SPEC) -> Chec
     except Exception:  # noqa: BLE001 - any unconvertible answer is a wrong answer
         found = None
     if found is None or found.dtype == object or found.ndim != 1:
-        problems.append(f"class_counts returned {_describe(counts)}; expected {spec.data.num_classes} whole numbers, one per digit.")
+        problems.append(
+            f"class_counts returned {_describe(counts)}; expected {spec.data.num_classes} whole numbers, one per digit."
+        )
     elif found.shape != expected.shape:
-        problems.append(f"class_counts returned {found.size} counts; expected {expected.size}, one per digit 0-{expected.size - 1}.")
+        problems.append(
+            f"class_counts returned {found.size} counts; expected {expected.size}, one per digit 0-{expected.size - 1}."
+        )
         if found.size < expected.size:
-            hints.append("A digit that never occurs still needs its count, 0: np.unique skips it, "
-                          f"np.bincount(y, minlength={spec.data.num_classes}) doesn't.")
+            hints.append(
+                "A digit that never occurs still needs its count, 0: np.unique skips it, "
+                f"np.bincount(y, minlength={spec.data.num_classes}) doesn't."
+            )
     elif not np.array_equal(found, expected):
         wrong = [f"digit {d}: yours {found[d]}, expected {expected[d]}" for d in np.flatnonzero(found != expected)]
         problems.append("class_counts gave wrong counts for " + "; ".join(wrong) + ".")
         hints.append("Count the labels you are given, don't assume a fixed number per digit.")
     return verdict(
-        "class_counts", problems,
+        "class_counts",
+        problems,
         success="class_counts returns the right count for every digit, including digits that don't occur.",
-        hints=hints or [f"Return an array of {spec.data.num_classes} counts: element d is how many labels equal d."], spec=spec,
+        hints=hints or [f"Return an array of {spec.data.num_classes} counts: element d is how many labels equal d."],
+        spec=spec,
     )
 
 
@@ -118,7 +137,9 @@ def check_flatten(images: np.ndarray, flat, *, spec: Spec = SPEC) -> CheckResult
             flat = converted
     if not problems:
         if flat.shape != expected.shape:
-            problems.append(f"flatten turned {n} images into shape {flat.shape}; expected ({n}, {pixels}): one row of {pixels} pixels per image.")
+            problems.append(
+                f"flatten turned {n} images into shape {flat.shape}; expected ({n}, {pixels}): one row of {pixels} pixels per image."
+            )
             hints.append(f"Use images.reshape(len(images), {pixels}), which works for any number of images.")
         if flat.dtype != np.float32:
             problems.append(f"flatten returned dtype {flat.dtype}; expected float32.")
@@ -127,23 +148,33 @@ def check_flatten(images: np.ndarray, flat, *, spec: Spec = SPEC) -> CheckResult
             low, high = float(flat.min()), float(flat.max())
             if low < 0 or high > 1:
                 problems.append(f"flatten returned values from {low:g} to {high:g}; expected them scaled to [0, 1].")
-                hints.append(f"Divide by {spec.data.pixel_max}.0 so every pixel lies in [0, 1]; unscaled inputs train much worse.")
+                hints.append(
+                    f"Divide by {spec.data.pixel_max}.0 so every pixel lies in [0, 1]; unscaled inputs train much worse."
+                )
         if flat.shape == expected.shape and np.issubdtype(flat.dtype, np.number):
             scale = spec.data.pixel_max if flat.max() > 1 else 1
             values = flat.astype(np.float64) / scale
             if not np.allclose(values, expected, atol=1e-6):
                 transposed = images.transpose(0, 2, 1).reshape(n, pixels) / spec.data.pixel_max
                 if np.allclose(values, transposed, atol=1e-6):
-                    problems.append("flatten reads each image column by column (it is transposed); expected row by row.")
+                    problems.append(
+                        "flatten reads each image column by column (it is transposed); expected row by row."
+                    )
                 elif np.allclose(np.sort(values, axis=1), np.sort(expected, axis=1), atol=1e-6):
-                    problems.append("flatten keeps each image's pixel values but scrambles their order; expected row-major order, row 0 first.")
+                    problems.append(
+                        "flatten keeps each image's pixel values but scrambles their order; expected row-major order, row 0 first."
+                    )
                 else:
                     problems.append("flatten's values don't match the images' pixels, even allowing for scaling.")
-                hints.append("reshape keeps the row-major pixel order; don't transpose, swap axes or reshape through another shape.")
+                hints.append(
+                    "reshape keeps the row-major pixel order; don't transpose, swap axes or reshape through another shape."
+                )
     return verdict(
-        "flatten", problems,
+        "flatten",
+        problems,
         success="flatten turns images into float32 rows of 784 pixels in [0, 1], in row-major order.",
-        hints=hints, spec=spec,
+        hints=hints,
+        spec=spec,
     )
 
 
@@ -168,17 +199,24 @@ def check_take_subset(x, y, n: int, subset, default_x, default_y, default_subset
             continue
         got_x, got_y = (np.asarray(part) for part in returned)
         if got_x.ndim == 0 or got_y.ndim == 0:
-            problems.append(f"{call} returned ({_describe(returned[0])}, {_describe(returned[1])}); "
-                            f"expected two arrays, the first {count} images and labels.")
+            problems.append(
+                f"{call} returned ({_describe(returned[0])}, {_describe(returned[1])}); "
+                f"expected two arrays, the first {count} images and labels."
+            )
         elif len(got_x) != count or len(got_y) != count:
-            problems.append(f"{call} returned {len(got_x)} images and {len(got_y)} labels; expected the first {count} of each.")
+            problems.append(
+                f"{call} returned {len(got_x)} images and {len(got_y)} labels; expected the first {count} of each."
+            )
         elif not (np.array_equal(got_x, xs[:count]) and np.array_equal(got_y, ys[:count])):
             if np.array_equal(np.sort(got_y), np.sort(ys[:count])) and not np.array_equal(got_y, ys[:count]):
-                problems.append(f"{call} returned the first {count} rows in another order, or misaligned images and labels; expected them as they are.")
+                problems.append(
+                    f"{call} returned the first {count} rows in another order, or misaligned images and labels; expected them as they are."
+                )
             else:
                 problems.append(f"{call} didn't return the first {count} rows; expected x[:{count}] and y[:{count}].")
     return verdict(
-        "take_subset", problems,
+        "take_subset",
+        problems,
         success=f"take_subset returns the first n aligned pairs, and n defaults to {spec.data.subset_size}.",
         hints=[f"Slice both arrays the same way, x[:n] and y[:n], and give n the default {spec.data.subset_size}."],
         spec=spec,
@@ -186,6 +224,7 @@ def check_take_subset(x, y, n: int, subset, default_x, default_y, default_subset
 
 
 # The student's side: what each exercise's answer is run on and what is kept of it (in the kernel when grading).
+
 
 def observe_load_data(x_train, y_train, x_test, y_test, *, spec: Spec = SPEC) -> dict:
     if all(array is None for array in (x_train, y_train, x_test, y_test)):
@@ -265,8 +304,39 @@ def hint_take_subset(spec: Spec) -> str:
 
 
 EXERCISES = (
-    Exercise("load_data", "mnist.load_data()", observe=observe_load_data, prepare=unchanged, check=check_load_data, hint=hint_load_data),
-    Exercise("class_counts", "class_counts(y)", observe=observe_class_counts, prepare=unchanged, check=check_class_counts, hint=hint_class_counts, inputs=class_counts_inputs),
-    Exercise("flatten", "flatten(images)", observe=observe_flatten, prepare=unchanged, check=check_flatten, hint=hint_flatten, inputs=flatten_inputs),
-    Exercise("take_subset", "take_subset(x, y, n)", observe=observe_take_subset, prepare=unchanged, check=check_take_subset, hint=hint_take_subset, inputs=take_subset_inputs),
+    Exercise(
+        "load_data",
+        "mnist.load_data()",
+        observe=observe_load_data,
+        prepare=unchanged,
+        check=check_load_data,
+        hint=hint_load_data,
+    ),
+    Exercise(
+        "class_counts",
+        "class_counts(y)",
+        observe=observe_class_counts,
+        prepare=unchanged,
+        check=check_class_counts,
+        hint=hint_class_counts,
+        inputs=class_counts_inputs,
+    ),
+    Exercise(
+        "flatten",
+        "flatten(images)",
+        observe=observe_flatten,
+        prepare=unchanged,
+        check=check_flatten,
+        hint=hint_flatten,
+        inputs=flatten_inputs,
+    ),
+    Exercise(
+        "take_subset",
+        "take_subset(x, y, n)",
+        observe=observe_take_subset,
+        prepare=unchanged,
+        check=check_take_subset,
+        hint=hint_take_subset,
+        inputs=take_subset_inputs,
+    ),
 )

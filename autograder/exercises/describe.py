@@ -52,12 +52,14 @@ def describe_model(model) -> dict:
     layers = []
     for layer in model.layers:
         config = layer.get_config()
-        layers.append({
-            "class_name": type(layer).__name__,
-            "name": layer.name,
-            "units": config.get("units"),
-            "activation": activation_name(config.get("activation")),
-        })
+        layers.append(
+            {
+                "class_name": type(layer).__name__,
+                "name": layer.name,
+                "units": config.get("units"),
+                "activation": activation_name(config.get("activation")),
+            }
+        )
     return {
         **description,
         "input_shape": _shape(model, "input_shape"),

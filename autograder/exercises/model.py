@@ -36,10 +36,14 @@ def layer_problems(layers: list[dict], spec: Spec) -> tuple[list[str], list[str]
     others = [layer for layer in layers if layer["class_name"] != "Dense"]
     dense = [layer for layer in layers if layer["class_name"] == "Dense"]
     for layer in others:
-        problems.append(f"Your model has a {layer['class_name']} layer '{layer['name']}'; the spec's network has only Dense layers.")
+        problems.append(
+            f"Your model has a {layer['class_name']} layer '{layer['name']}'; the spec's network has only Dense layers."
+        )
         if layer["class_name"] == "Flatten":
-            hints.append(f"The images are already flattened to {spec.model.input_size} by flatten(); "
-                         f"start with keras.Input(shape=({spec.model.input_size},)).")
+            hints.append(
+                f"The images are already flattened to {spec.model.input_size} by flatten(); "
+                f"start with keras.Input(shape=({spec.model.input_size},))."
+            )
     if len(dense) != len(expected):
         names = ", ".join(layer["name"] for layer in dense) or "none"
         problems.append(
@@ -54,24 +58,32 @@ def layer_problems(layers: list[dict], spec: Spec) -> tuple[list[str], list[str]
         pairs = [(index, (by_name[want.name], want)) for index, want in enumerate(expected) if want.name in by_name]
         for want in expected:
             if want.name not in by_name:
-                problems.append(f"{want.name} is missing: expected Dense({want.units}, activation='{want.activation}', name='{want.name}').")
+                problems.append(
+                    f"{want.name} is missing: expected Dense({want.units}, activation='{want.activation}', name='{want.name}')."
+                )
         wanted_names = set(spec.model.layer_names)
         for index, layer in enumerate(dense):
             if layer["name"] not in wanted_names:
-                problems.append(f"The {_ordinal(index)} Dense layer '{layer['name']}' is one too many: "
-                                f"the spec's network has only {', '.join(spec.model.layer_names)}.")
+                problems.append(
+                    f"The {_ordinal(index)} Dense layer '{layer['name']}' is one too many: "
+                    f"the spec's network has only {', '.join(spec.model.layer_names)}."
+                )
     for index, (got, want) in pairs:
         label = got["name"]
         if got["name"] != want.name:
-            problems.append(f"The {_ordinal(index)} Dense layer is named '{got['name']}'; the spec asks for '{want.name}'.")
+            problems.append(
+                f"The {_ordinal(index)} Dense layer is named '{got['name']}'; the spec asks for '{want.name}'."
+            )
             hints.append("Name each layer with name='...' exactly as the spec writes it; names are case-sensitive.")
         if got["units"] != want.units:
             problems.append(f"{label} has {got['units']} units; the spec asks for {want.units}.")
         if got["activation"] != want.activation:
             problems.append(f"{label} uses activation '{got['activation']}'; the spec asks for '{want.activation}'.")
             if want is expected[-1] and got["activation"] == "sigmoid":
-                hints.append(f"A sigmoid scores each class on its own; for {want.units} mutually exclusive digits use softmax, "
-                             f"whose {want.units} probabilities sum to 1.")
+                hints.append(
+                    f"A sigmoid scores each class on its own; for {want.units} mutually exclusive digits use softmax, "
+                    f"whose {want.units} probabilities sum to 1."
+                )
             if want is expected[-1] and got["activation"] == "linear":
                 hints.append("The course's output layer gives probabilities: put activation='softmax' on it.")
     return problems, hints
@@ -87,8 +99,11 @@ def check_build_model(description: dict, independence: dict, *, spec: Spec = SPE
     """
     if not description["is_model"]:
         return verdict(
-            "build_model", [f"build_model() returned a {description['class_name']}; expected a Keras model."],
-            success="", hints=["Return the keras.Sequential you built."], spec=spec,
+            "build_model",
+            [f"build_model() returned a {description['class_name']}; expected a Keras model."],
+            success="",
+            hints=["Return the keras.Sequential you built."],
+            spec=spec,
         )
     problems: list[str] = []
     hints: list[str] = []
@@ -99,26 +114,38 @@ def check_build_model(description: dict, independence: dict, *, spec: Spec = SPE
         hints.append(f"Start the Sequential with keras.Input(shape=({spec.model.input_size},)).")
     else:
         if description["input_shape"] != expected_input:
-            problems.append(f"Your model's input shape is {tuple(description['input_shape'])}; the spec asks for (None, {spec.model.input_size}).")
+            problems.append(
+                f"Your model's input shape is {tuple(description['input_shape'])}; the spec asks for (None, {spec.model.input_size})."
+            )
         if description["output_shape"] != expected_output:
-            problems.append(f"Your model's output shape is {tuple(description['output_shape'])}; the spec asks for (None, {expected_output[1]}).")
+            problems.append(
+                f"Your model's output shape is {tuple(description['output_shape'])}; the spec asks for (None, {expected_output[1]})."
+            )
     layer_issues, layer_hints = layer_problems(description["layers"], spec)
     problems += layer_issues
     hints += layer_hints
     if description["parameters"] is not None and description["parameters"] != spec.model.parameters:
-        problems.append(f"Your model has {description['parameters']:,} parameters; the spec's network has {spec.model.parameters:,}.")
+        problems.append(
+            f"Your model has {description['parameters']:,} parameters; the spec's network has {spec.model.parameters:,}."
+        )
     if independence["same_object"] or independence["shared_layers"]:
-        problems.append("Calling build_model() twice gave models that share layers; each call should build a new, independent model.")
+        problems.append(
+            "Calling build_model() twice gave models that share layers; each call should build a new, independent model."
+        )
         hints.append("Create the layers inside build_model(), not once outside it.")
     return verdict(
-        "build_model", problems,
-        success=f"build_model() returns the {spec.model.input_size}-" + "-".join(str(l.units) for l in spec.model.layers)
+        "build_model",
+        problems,
+        success=f"build_model() returns the {spec.model.input_size}-"
+        + "-".join(str(l.units) for l in spec.model.layers)
         + f" network with layers {', '.join(spec.model.layer_names)} and {spec.model.parameters:,} parameters.",
-        hints=hints or ["Compare your layers with the spec printed above the exercise, one by one."], spec=spec,
+        hints=hints or ["Compare your layers with the spec printed above the exercise, one by one."],
+        spec=spec,
     )
 
 
 # The student's side: what each exercise's answer is run on and what is kept of it (in the kernel when grading).
+
 
 def observe_build_model(build_model: Callable, *, spec: Spec = SPEC) -> dict:
     first, second = build_model(), build_model()
@@ -140,5 +167,12 @@ def hint_build_model(spec: Spec) -> str:
 
 
 EXERCISES = (
-    Exercise("build_model", "build_model()", observe=observe_build_model, prepare=prepare_build_model, check=check_build_model, hint=hint_build_model),
+    Exercise(
+        "build_model",
+        "build_model()",
+        observe=observe_build_model,
+        prepare=prepare_build_model,
+        check=check_build_model,
+        hint=hint_build_model,
+    ),
 )

@@ -28,9 +28,13 @@ _KEY = r"\b{letter}\w*\s*[:=]?\s*"
 _INTEGER = r"(\d+)(?![\d%]|[.,]\d)"
 _TOKEN = r"([^\s,;|/()\[\]]+)"
 # The key word is kept whole when quoting ("Panel" alone is not a P followed by "l").
-LABELS = {letter: (re.compile(_KEY.format(letter=letter) + _INTEGER),
-                   re.compile(_KEY.format(letter=letter).replace(r"\w*", r"\w*\b", 1) + _TOKEN))
-          for letter in "PT"}
+LABELS = {
+    letter: (
+        re.compile(_KEY.format(letter=letter) + _INTEGER),
+        re.compile(_KEY.format(letter=letter).replace(r"\w*", r"\w*\b", 1) + _TOKEN),
+    )
+    for letter in "PT"
+}
 PROBABILITY = re.compile(r"^(?:0?\.\d+|[01]\.\d*|\d+(?:\.\d+)?%)$")
 
 
@@ -52,7 +56,10 @@ def check_predict_digit(answers: list, expected_probabilities: np.ndarray, *, sp
     for index, answer in enumerate(answers):
         where = f"For digit {index} of the check's slice"
         if not (isinstance(answer, tuple | list) and len(answer) == 2):
-            note("pair", f"{where}, predict_digit returned a {type_name(answer)}; expected a pair (label, probabilities).")
+            note(
+                "pair",
+                f"{where}, predict_digit returned a {type_name(answer)}; expected a pair (label, probabilities).",
+            )
             continue
         label, probabilities = answer
         label_is_int = isinstance(label, int | np.integer) and not isinstance(label, bool)
@@ -64,7 +71,10 @@ def check_predict_digit(answers: list, expected_probabilities: np.ndarray, *, sp
             note("shape", f"{where}, the probabilities are a {type_name(probabilities)}; expected {classes} numbers.")
             continue
         if probabilities.shape != (classes,):
-            note("shape", f"{where}, the probabilities have shape {probabilities.shape}; expected ({classes},): one per digit.")
+            note(
+                "shape",
+                f"{where}, the probabilities have shape {probabilities.shape}; expected ({classes},): one per digit.",
+            )
             continue
         if not np.isclose(probabilities.sum(), 1.0, atol=1e-3):
             note("sum", f"{where}, the probabilities sum to {probabilities.sum():.3f}; expected 1.")
@@ -72,15 +82,21 @@ def check_predict_digit(answers: list, expected_probabilities: np.ndarray, *, sp
             gap = np.abs(probabilities - expected_probabilities[index]).max()
             note("match", f"{where}, your probabilities differ from the model's own output (largest gap {gap:.3f}).")
         if label_is_int and int(label) != int(np.argmax(probabilities)):
-            note("argmax", f"{where}, the label is {label} but the most probable digit is {int(np.argmax(probabilities))}; expected the argmax.")
+            note(
+                "argmax",
+                f"{where}, the label is {label} but the most probable digit is {int(np.argmax(probabilities))}; expected the argmax.",
+            )
     problems = [
         message + (f" The same happens for {count - 1} more of the {len(answers)} digits." if count > 1 else "")
         for message, count in found.values()
     ]
     return verdict(
-        "predict_digit", problems,
+        "predict_digit",
+        problems,
         success=f"predict_digit returns an int label and {classes} probabilities that match the model's output.",
-        hints=["Give the model a batch of one, image[np.newaxis], take row 0 of its output, and return (int(np.argmax(p)), p)."],
+        hints=[
+            "Give the model a batch of one, image[np.newaxis], take row 0 of its output, and return (int(np.argmax(p)), p)."
+        ],
         spec=spec,
     )
 
@@ -115,8 +131,10 @@ def read_label(title: str, letter: str) -> int | str | None:
 def title_problem(number: int, title: str, read: dict, spec: Spec) -> str:
     """What is wrong with a panel's title whose P or T can't be read as a digit, quoting the title."""
     if all(found is None for found in read.values()):
-        return (f"Panel {number} is titled {title!r}; expected the predicted and true label, "
-                "like 'P: 3  T: 3' (a capital P and T, each followed by the digit).")
+        return (
+            f"Panel {number} is titled {title!r}; expected the predicted and true label, "
+            "like 'P: 3  T: 3' (a capital P and T, each followed by the digit)."
+        )
     digit = f"an integer 0-{spec.data.num_classes - 1}"
     meaning = {"P": "the predicted digit", "T": "the true label"}
     wrong = []
@@ -130,8 +148,9 @@ def title_problem(number: int, title: str, read: dict, spec: Spec) -> str:
     return f"Panel {number} is titled {title!r}: {'; '.join(wrong)}. Expected a title like 'P: 3  T: 3'."
 
 
-def check_plot_predictions(figure: dict, digits: np.ndarray, labels: np.ndarray, expected_probabilities: np.ndarray,
-                           *, spec: Spec = SPEC) -> CheckResult:
+def check_plot_predictions(
+    figure: dict, digits: np.ndarray, labels: np.ndarray, expected_probabilities: np.ndarray, *, spec: Spec = SPEC
+) -> CheckResult:
     """Checks the figure ``plot_predictions(model, digits, labels, n=8)`` drew.
 
     Args:
@@ -143,9 +162,14 @@ def check_plot_predictions(figure: dict, digits: np.ndarray, labels: np.ndarray,
     """
     if not figure["is_figure"]:
         return verdict(
-            "plot_predictions", [f"plot_predictions returned a {figure['class_name']}; expected a matplotlib Figure."],
-            success="", hints=[f"Create it with fig, axes = plt.subplots({spec.predictions.grid[0]}, {spec.predictions.grid[1]}) "
-                                "and `return fig`."], spec=spec,
+            "plot_predictions",
+            [f"plot_predictions returned a {figure['class_name']}; expected a matplotlib Figure."],
+            success="",
+            hints=[
+                f"Create it with fig, axes = plt.subplots({spec.predictions.grid[0]}, {spec.predictions.grid[1]}) "
+                "and `return fig`."
+            ],
+            spec=spec,
         )
     panels = figure["panels"]
     wanted = spec.predictions.panels
@@ -156,8 +180,10 @@ def check_plot_predictions(figure: dict, digits: np.ndarray, labels: np.ndarray,
         problems.append(f"Your figure has {len(panels)} image panels; the spec asks for {wanted}.")
     grids = {tuple(panel["grid"]) for panel in panels if panel["grid"]}
     if panels and grids != {tuple(spec.predictions.grid)}:
-        problems.append(f"Your panels sit in a {' / '.join('x'.join(map(str, g)) for g in grids) or 'free'} layout; "
-                        f"the spec asks for a {spec.predictions.grid[0]}x{spec.predictions.grid[1]} grid.")
+        problems.append(
+            f"Your panels sit in a {' / '.join('x'.join(map(str, g)) for g in grids) or 'free'} layout; "
+            f"the spec asks for a {spec.predictions.grid[0]}x{spec.predictions.grid[1]} grid."
+        )
     predicted = expected_probabilities.argmax(axis=1)
     for number, panel in enumerate(panels, start=1):
         image = np.asarray(panel["image"])
@@ -177,20 +203,27 @@ def check_plot_predictions(figure: dict, digits: np.ndarray, labels: np.ndarray,
             hints.append("Title each panel like f'P: {predicted}  T: {true}', with both digits as integers.")
             continue
         if read["P"] != predicted[index]:
-            problems.append(f"Panel {number} says P: {read['P']}, but the model predicts {predicted[index]} for that digit.")
-            hints.append("Predict the digit you show, not another one: use the same index for the image, its prediction and its label.")
+            problems.append(
+                f"Panel {number} says P: {read['P']}, but the model predicts {predicted[index]} for that digit."
+            )
+            hints.append(
+                "Predict the digit you show, not another one: use the same index for the image, its prediction and its label."
+            )
         if read["T"] != labels[index]:
             problems.append(f"Panel {number} says T: {read['T']}, but that digit's true label is {labels[index]}.")
             hints.append("Take T from y at the same index as the image.")
     return verdict(
-        "plot_predictions", problems,
+        "plot_predictions",
+        problems,
         success=f"plot_predictions draws {wanted} digits in a {spec.predictions.grid[0]}x{spec.predictions.grid[1]} grid, "
         "each titled with the model's prediction (P) and the true label (T).",
-        hints=hints or ["Draw each chosen digit with imshow and title it with its P and T."], spec=spec,
+        hints=hints or ["Draw each chosen digit with imshow and title it with its P and T."],
+        spec=spec,
     )
 
 
 # The student's side: what each exercise's answer is run on and what is kept of it (in the kernel when grading).
+
 
 def model_with_reference_weights(build_model: Callable, spec: Spec):
     """``build_model()``'s network holding the reference weights, so predictions are known."""
@@ -213,7 +246,10 @@ def observe_predict_digit(predict_digit: Callable, build_model: Callable, *, spe
 
 def prepare_predict_digit(answers: list, *, spec: Spec = SPEC) -> dict:
     digits, _ = probes.prediction_digits(spec=spec)
-    return {"answers": answers, "expected_probabilities": reference.forward(reference.reference_weights(spec), digits, spec)}
+    return {
+        "answers": answers,
+        "expected_probabilities": reference.forward(reference.reference_weights(spec), digits, spec),
+    }
 
 
 def observe_plot_predictions(plot_predictions: Callable, build_model: Callable, *, spec: Spec = SPEC) -> dict:
@@ -231,7 +267,9 @@ def observe_plot_predictions(plot_predictions: Callable, build_model: Callable, 
 def prepare_plot_predictions(figure: dict, *, spec: Spec = SPEC) -> dict:
     digits, labels = probes.prediction_digits(spec=spec)
     return {
-        "figure": figure, "digits": digits, "labels": labels,
+        "figure": figure,
+        "digits": digits,
+        "labels": labels,
         "expected_probabilities": reference.forward(reference.reference_weights(spec), digits, spec),
     }
 
@@ -256,6 +294,20 @@ def hint_plot_predictions(spec: Spec) -> str:
 
 
 EXERCISES = (
-    Exercise("predict_digit", "predict_digit(model, image)", observe=observe_predict_digit, prepare=prepare_predict_digit, check=check_predict_digit, hint=hint_predict_digit),
-    Exercise("plot_predictions", "plot_predictions(model, X, y, n, seed)", observe=observe_plot_predictions, prepare=prepare_plot_predictions, check=check_plot_predictions, hint=hint_plot_predictions),
+    Exercise(
+        "predict_digit",
+        "predict_digit(model, image)",
+        observe=observe_predict_digit,
+        prepare=prepare_predict_digit,
+        check=check_predict_digit,
+        hint=hint_predict_digit,
+    ),
+    Exercise(
+        "plot_predictions",
+        "plot_predictions(model, X, y, n, seed)",
+        observe=observe_plot_predictions,
+        prepare=prepare_plot_predictions,
+        check=check_plot_predictions,
+        hint=hint_plot_predictions,
+    ),
 )

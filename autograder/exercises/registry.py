@@ -43,11 +43,15 @@ def observe(check_id: str, *answers, spec: Spec = SPEC) -> dict | CheckResult:
     except NotImplementedError:
         return not_attempted(check_id, exercise.title, spec=spec)
     except NeedsEarlierLesson as error:
-        return errored(check_id, str(error), "Run the lesson's set-up cell again to get the given build_model.", spec=spec)
+        return errored(
+            check_id, str(error), "Run the lesson's set-up cell again to get the given build_model.", spec=spec
+        )
     except Exception as error:  # noqa: BLE001 - any crash in the student's code becomes feedback
         return errored(
-            check_id, f"Calling {exercise.title} raised {type(error).__name__}: {error}",
-            f"Run {exercise.title} yourself in a new cell to see the full error.", spec=spec,
+            check_id,
+            f"Calling {exercise.title} raised {type(error).__name__}: {error}",
+            f"Run {exercise.title} yourself in a new cell to see the full error.",
+            spec=spec,
         )
 
 

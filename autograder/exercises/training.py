@@ -41,40 +41,58 @@ def history_problems(description: dict, samples: int, spec: Spec) -> tuple[list[
     hints: list[str] = []
     epochs = params.get("epochs")
     if epochs is None:
-        problems.append(f"Your History's params don't say how many epochs fit ran (a History from model.fit does); "
-                        f"the spec asks for {training.epochs}.")
+        problems.append(
+            f"Your History's params don't say how many epochs fit ran (a History from model.fit does); "
+            f"the spec asks for {training.epochs}."
+        )
     elif epochs != training.epochs:
         problems.append(f"Your training ran {epochs} epochs; the spec asks for {training.epochs}.")
     expected_steps = training.steps_per_epoch(samples)
     steps = params.get("steps")
     if steps is None:
-        problems.append(f"Your History's params don't say how many batches each epoch ran (a History from model.fit on "
-                        f"arrays does); the spec expects {expected_steps}.")
-        hints.append(f"Pass X and y to model.fit as arrays, with batch_size={training.batch_size} and "
-                     f"validation_split={training.validation_split}.")
+        problems.append(
+            f"Your History's params don't say how many batches each epoch ran (a History from model.fit on "
+            f"arrays does); the spec expects {expected_steps}."
+        )
+        hints.append(
+            f"Pass X and y to model.fit as arrays, with batch_size={training.batch_size} and "
+            f"validation_split={training.validation_split}."
+        )
     elif steps != expected_steps:
         kept = training.training_samples(samples)
         problems.append(
             f"Each epoch ran {steps} batches; with the {samples} rows the check trained on, {kept} left after the {training.validation_split:.0%} "
             f"validation split, and batches of {training.batch_size}, the spec expects {expected_steps}."
         )
-        hints.append(f"Pass batch_size={training.batch_size} and validation_split={training.validation_split} to model.fit.")
+        hints.append(
+            f"Pass batch_size={training.batch_size} and validation_split={training.validation_split} to model.fit."
+        )
     ran = len(metrics.get("loss", []))
     if isinstance(epochs, int) and ran < epochs:
-        problems.append(f"Your History holds {ran} epochs of loss though fit was set to run {epochs}: training ended early "
-                        f"(an EarlyStopping callback or initial_epoch, for example); the spec trains all {training.epochs} epochs.")
+        problems.append(
+            f"Your History holds {ran} epochs of loss though fit was set to run {epochs}: training ended early "
+            f"(an EarlyStopping callback or initial_epoch, for example); the spec trains all {training.epochs} epochs."
+        )
         hints.append("Call model.fit without callbacks that stop training early, and without initial_epoch.")
     elif epochs is not None and ran != epochs:
-        problems.append(f"The History holds {ran} epochs of loss but says it ran {epochs}; return the History of one fit call.")
+        problems.append(
+            f"The History holds {ran} epochs of loss but says it ran {epochs}; return the History of one fit call."
+        )
     missing = [name for name in ("val_loss", "val_accuracy") if name not in metrics]
     if missing == ["val_accuracy"]:  # validation ran; the accuracy metric didn't
-        problems.append(f"The History has val_loss but no val_accuracy (it holds {', '.join(sorted(metrics))}): the model "
-                        f"that fit trained had no accuracy metric. train is given a model compiled with "
-                        f"metrics={list(spec.compile.metrics)}; fit that one.")
+        problems.append(
+            f"The History has val_loss but no val_accuracy (it holds {', '.join(sorted(metrics))}): the model "
+            f"that fit trained had no accuracy metric. train is given a model compiled with "
+            f"metrics={list(spec.compile.metrics)}; fit that one."
+        )
         hints.append("In train, fit the model train is given and return that fit's History.")
     elif missing:
-        problems.append(f"The History has no {' or '.join(missing)}; the spec holds out {training.validation_split:.0%} for validation.")
-        hints.append(f"Pass validation_split={training.validation_split} to model.fit (and metrics=['accuracy'] to compile).")
+        problems.append(
+            f"The History has no {' or '.join(missing)}; the spec holds out {training.validation_split:.0%} for validation."
+        )
+        hints.append(
+            f"Pass validation_split={training.validation_split} to model.fit (and metrics=['accuracy'] to compile)."
+        )
     elif not metrics["val_accuracy"]:
         problems.append("The History's val_accuracy is empty; expected one value per epoch.")
     return problems, hints
@@ -109,36 +127,54 @@ def fit_differences(fit_calls, samples: int, spec: Spec) -> list[str] | None:
         return None
     found = []
     if len(fit_calls) > 1:
-        found.append(f"train called model.fit {len(fit_calls)} times; the spec trains with one call of "
-                     f"{training.epochs} epochs.")
+        found.append(
+            f"train called model.fit {len(fit_calls)} times; the spec trains with one call of {training.epochs} epochs."
+        )
     call = fit_calls[-1]
     if call.get("unreadable"):
         return found or None
     if call.get("validation_data") is not None:
-        found.append(f"You called fit with validation_data ({str(call['validation_data'])[:80]}); the spec trains with "
-                     f"validation_split={training.validation_split}: fit holds out the last {training.validation_split:.0%} "
-                     "of the rows train is given, and the grader measures the model you trained on those rows.")
+        found.append(
+            f"You called fit with validation_data ({str(call['validation_data'])[:80]}); the spec trains with "
+            f"validation_split={training.validation_split}: fit holds out the last {training.validation_split:.0%} "
+            "of the rows train is given, and the grader measures the model you trained on those rows."
+        )
     elif call.get("validation_split") != training.validation_split:
-        found.append(f"You called fit with validation_split={_shown(call.get('validation_split'))}; the spec asks for "
-                     f"validation_split={training.validation_split}.")
+        found.append(
+            f"You called fit with validation_split={_shown(call.get('validation_split'))}; the spec asks for "
+            f"validation_split={training.validation_split}."
+        )
     batch_size = call.get("batch_size")
     if (KERAS_DEFAULT_BATCH_SIZE if batch_size is None else batch_size) != training.batch_size:
-        found.append(f"You called fit with batch_size={_shown(batch_size)}; the spec asks for batch_size={training.batch_size}.")
+        found.append(
+            f"You called fit with batch_size={_shown(batch_size)}; the spec asks for batch_size={training.batch_size}."
+        )
     callbacks = call.get("callbacks")
     if isinstance(callbacks, list) and callbacks:
-        found.append(f"You called fit with callbacks ({', '.join(str(name)[:40] for name in callbacks[:5])}); the spec's "
-                     "fit has none: a callback can stop training early, or leave the model with other weights than "
-                     "its last epoch's, the ones the History's last figures are measured on.")
+        found.append(
+            f"You called fit with callbacks ({', '.join(str(name)[:40] for name in callbacks[:5])}); the spec's "
+            "fit has none: a callback can stop training early, or leave the model with other weights than "
+            "its last epoch's, the ones the History's last figures are measured on."
+        )
     rows = call.get("rows")
     if rows is not None and rows != samples:
-        found.append(f"You called fit on {_shown(rows)} rows; train should fit all {samples} rows of the X it is given.")
+        found.append(
+            f"You called fit on {_shown(rows)} rows; train should fit all {samples} rows of the X it is given."
+        )
     elif rows is not None and not call.get("given_x"):
         found.append(f"You called fit on {samples} rows whose values differ from the X train is given; fit X as it is.")
     return found
 
 
-def accuracy_problems(description: dict, samples: int, measured: float, reference: float, spec: Spec,
-                      settings: list[str] | None = None, fit_calls=None) -> tuple[list[str], list[str]]:
+def accuracy_problems(
+    description: dict,
+    samples: int,
+    measured: float,
+    reference: float,
+    spec: Spec,
+    settings: list[str] | None = None,
+    fit_calls=None,
+) -> tuple[list[str], list[str]]:
     """Whether the History's final val_accuracy matches the measured one, and the measured one is high enough.
 
     ``settings`` are :func:`fit_differences` of ``fit_calls``: when fit's settings differ from the spec, a mismatch
@@ -152,18 +188,26 @@ def accuracy_problems(description: dict, samples: int, measured: float, referenc
     reported = (description["metrics"].get("val_accuracy") or [None])[-1]
     tolerance = history_tolerance(rows)
     if reported is not None and abs(reported - measured) > tolerance:
-        figures = (f"it reports a final val_accuracy of {reported:.1%}, but the model you trained classifies {measured:.1%} "
-                   f"of the {rows} validation rows (the last {training.validation_split:.0%} of X) right, as the grader "
-                   f"measured it; the two agree within {tolerance * 100:.1f} percentage points when fit runs as the spec says")
+        figures = (
+            f"it reports a final val_accuracy of {reported:.1%}, but the model you trained classifies {measured:.1%} "
+            f"of the {rows} validation rows (the last {training.validation_split:.0%} of X) right, as the grader "
+            f"measured it; the two agree within {tolerance * 100:.1f} percentage points when fit runs as the spec says"
+        )
         if fit_calls == []:
-            problems.append(f"train never called model.fit on the model it was given, so the History it returned doesn't "
-                            f"come from training that model: {figures}.")
+            problems.append(
+                f"train never called model.fit on the model it was given, so the History it returned doesn't "
+                f"come from training that model: {figures}."
+            )
             hints.append("Return the History of the fit that trained the model train is given, unchanged.")
         elif settings:
-            problems.append(f"Because your fit settings differ from the spec's, your History's validation figures aren't the grader's: {figures}.")
-            hints.append(f"Call model.fit(X, y, epochs={training.epochs}, batch_size={training.batch_size}, "
-                         f"validation_split={training.validation_split}) once, on the X and y train is given, "
-                         "and return its History.")
+            problems.append(
+                f"Because your fit settings differ from the spec's, your History's validation figures aren't the grader's: {figures}."
+            )
+            hints.append(
+                f"Call model.fit(X, y, epochs={training.epochs}, batch_size={training.batch_size}, "
+                f"validation_split={training.validation_split}) once, on the X and y train is given, "
+                "and return its History."
+            )
         elif settings is None:
             problems.append(
                 f"Your History's figures don't match what the grader measured on the model you trained: {figures}. "
@@ -184,8 +228,10 @@ def accuracy_problems(description: dict, samples: int, measured: float, referenc
             f"the reference model reaches {reference:.1%} on the same digits, and the spec allows "
             f"{training.accuracy_margin:.0%} less ({floor:.1%})."
         )
-        hints.append("Check that train fits the model it is given, the inputs are scaled to [0, 1], "
-                     "and the compile settings match the spec.")
+        hints.append(
+            "Check that train fits the model it is given, the inputs are scaled to [0, 1], "
+            "and the compile settings match the spec."
+        )
     return problems, hints
 
 
@@ -231,23 +277,37 @@ def different_training_rows(sent_X, sent_y, X: np.ndarray, y: np.ndarray, *, spe
     Returns:
         None when the rows are the lesson's, else the failed result saying how they differ.
     """
-    differences = [found for found in (_difference("X", "X_train", sent_X, X), _difference("y", "y_train", sent_y, y)) if found]
+    differences = [
+        found for found in (_difference("X", "X_train", sent_X, X), _difference("y", "y_train", sent_y, y)) if found
+    ]
     if not differences:
         return None
     return verdict(
         "train",
-        [f"The digits your check cell passed are not the lesson's: the check trains on the first {len(X)} rows of "
-         f"X_train and y_train as the set-up cell makes them, but {'; '.join(differences)}. The grader measures the "
-         "model on the lesson's digits, so it can't score a model trained on others."],
+        [
+            f"The digits your check cell passed are not the lesson's: the check trains on the first {len(X)} rows of "
+            f"X_train and y_train as the set-up cell makes them, but {'; '.join(differences)}. The grader measures the "
+            "model on the lesson's digits, so it can't score a model trained on others."
+        ],
         success="",
-        hints=["Don't reassign or change X_train and y_train in your own cells; run the notebook from the top so the "
-               "check cell gets the set-up cell's arrays."],
+        hints=[
+            "Don't reassign or change X_train and y_train in your own cells; run the notebook from the top so the "
+            "check cell gets the set-up cell's arrays."
+        ],
         spec=spec,
     )
 
 
-def check_train(description: dict, samples: int, reference_val_accuracy: float, measured_val_accuracy: float | None,
-                measurement_problem: str = "", fit_calls=None, *, spec: Spec = SPEC) -> CheckResult:
+def check_train(
+    description: dict,
+    samples: int,
+    reference_val_accuracy: float,
+    measured_val_accuracy: float | None,
+    measurement_problem: str = "",
+    fit_calls=None,
+    *,
+    spec: Spec = SPEC,
+) -> CheckResult:
     """Checks what ``train(model, X, y)`` returned, and the model it trained.
 
     Args:
@@ -265,8 +325,11 @@ def check_train(description: dict, samples: int, reference_val_accuracy: float, 
     training = spec.training
     if not description["is_history"]:
         return verdict(
-            "train", [f"train returned a {description['class_name']}; expected the History that model.fit returns."],
-            success="", hints=["End train with `return model.fit(...)`."], spec=spec,
+            "train",
+            [f"train returned a {description['class_name']}; expected the History that model.fit returns."],
+            success="",
+            hints=["End train with `return model.fit(...)`."],
+            spec=spec,
         )
     problems, hints = history_problems(description, samples, spec)
     settings = fit_differences(fit_calls, samples, spec)
@@ -274,24 +337,28 @@ def check_train(description: dict, samples: int, reference_val_accuracy: float, 
         problems.append(f"The grader could not measure the accuracy of the model you trained ({measurement_problem}).")
         hints.append("train must fit the model it is given, in place, and return the History.")
     else:
-        found, more_hints = accuracy_problems(description, samples, measured_val_accuracy, reference_val_accuracy, spec,
-                                              settings, fit_calls)
+        found, more_hints = accuracy_problems(
+            description, samples, measured_val_accuracy, reference_val_accuracy, spec, settings, fit_calls
+        )
         problems += found
         hints += more_hints
     if problems and settings:  # what the failure is due to, first
         problems = settings + problems
     return verdict(
-        "train", problems,
+        "train",
+        problems,
         success=f"On {samples} rows, train ran {training.epochs} epochs of {training.steps_per_epoch(samples)} batches of "
         f"{training.batch_size} with a {training.validation_split:.0%} validation split; "
         f"the grader measured the model you trained at {measured_val_accuracy or 0:.1%} on the validation rows "
         f"(reference {reference_val_accuracy:.1%}).",
-        hints=hints or ["Return model.fit(X, y, epochs=..., batch_size=..., validation_split=...) with the spec's values."],
+        hints=hints
+        or ["Return model.fit(X, y, epochs=..., batch_size=..., validation_split=...) with the spec's values."],
         spec=spec,
     )
 
 
 # The student's side: what each exercise's answer is run on and what is kept of it (in the kernel when grading).
+
 
 def observe_train(train: Callable, X: np.ndarray, y: np.ndarray, *, spec: Spec = SPEC) -> dict:
     """Trains the reference network, compiled the reference way, with the student's ``train``, on the first
@@ -322,8 +389,13 @@ def observe_train(train: Callable, X: np.ndarray, y: np.ndarray, *, spec: Spec =
         history = train(model, X, y)
     finally:
         model.__dict__.pop("fit", None)  # model.fit is Keras's own again
-    return {"history": describe_history(history), "model": model, "X": np.asarray(X), "y": np.asarray(y),
-            "fit_calls": fit_calls}
+    return {
+        "history": describe_history(history),
+        "model": model,
+        "X": np.asarray(X),
+        "y": np.asarray(y),
+        "fit_calls": fit_calls,
+    }
 
 
 def _plain(value):
@@ -358,23 +430,42 @@ def describe_fit_call(fit: Callable, args: tuple, kwargs: dict, X: np.ndarray) -
         bound = inspect.signature(fit).bind(*args, **kwargs)
     except TypeError:
         return {"unreadable": True}
-    arguments = {**{name: parameter.default for name, parameter in inspect.signature(fit).parameters.items()
-                    if parameter.default is not inspect.Parameter.empty}, **bound.arguments}
+    arguments = {
+        **{
+            name: parameter.default
+            for name, parameter in inspect.signature(fit).parameters.items()
+            if parameter.default is not inspect.Parameter.empty
+        },
+        **bound.arguments,
+    }
     x, validation_data, callbacks = arguments.get("x"), arguments.get("validation_data"), arguments.get("callbacks")
     if callbacks is not None:
-        callbacks = [type_name(callback) for callback in callbacks] if isinstance(callbacks, list | tuple) else [type_name(callbacks)]
+        callbacks = (
+            [type_name(callback) for callback in callbacks]
+            if isinstance(callbacks, list | tuple)
+            else [type_name(callbacks)]
+        )
     if validation_data is not None:
         parts = validation_data if isinstance(validation_data, tuple | list) else (validation_data,)
         rows = [_rows(part) for part in parts]
-        validation_data = (f"a {type_name(validation_data)} of arrays with {rows[0]} rows"
-                           if rows and rows[0] is not None else f"a {type_name(validation_data)}")
+        validation_data = (
+            f"a {type_name(validation_data)} of arrays with {rows[0]} rows"
+            if rows and rows[0] is not None
+            else f"a {type_name(validation_data)}"
+        )
     try:
         given_x = x is X or bool(np.array_equal(np.asarray(x), X))
     except Exception:  # noqa: BLE001 - a dataset or generator isn't X as given
         given_x = False
-    return {"epochs": _plain(arguments.get("epochs")), "batch_size": _plain(arguments.get("batch_size")),
-            "validation_split": _plain(arguments.get("validation_split")), "validation_data": validation_data,
-            "rows": _rows(x), "given_x": given_x, "callbacks": callbacks or []}
+    return {
+        "epochs": _plain(arguments.get("epochs")),
+        "batch_size": _plain(arguments.get("batch_size")),
+        "validation_split": _plain(arguments.get("validation_split")),
+        "validation_data": validation_data,
+        "rows": _rows(x),
+        "given_x": given_x,
+        "callbacks": callbacks or [],
+    }
 
 
 _GRADER_DIGITS: dict[str, tuple] = {}
@@ -462,8 +553,12 @@ def prepare_train(history: dict, model, X: np.ndarray, y: np.ndarray, fit_calls=
     """Measures the trained model's validation accuracy in the grader's process, and the reference's."""
     measured, problem = measure_val_accuracy(model, X, y, spec)
     return {
-        "description": history, "samples": len(X), "measured_val_accuracy": measured, "measurement_problem": problem,
-        "reference_val_accuracy": reference.reference_val_accuracy(X, y, spec), "fit_calls": fit_calls,
+        "description": history,
+        "samples": len(X),
+        "measured_val_accuracy": measured,
+        "measurement_problem": problem,
+        "reference_val_accuracy": reference.reference_val_accuracy(X, y, spec),
+        "fit_calls": fit_calls,
     }
 
 
@@ -482,6 +577,14 @@ def hint_train(spec: Spec) -> str:
 
 
 EXERCISES = (
-    Exercise("train", "train(model, X, y)", observe=observe_train, prepare=prepare_train, check=check_train,
-             hint=hint_train, inputs=train_inputs, inputs_differ=training_rows_differ),
+    Exercise(
+        "train",
+        "train(model, X, y)",
+        observe=observe_train,
+        prepare=prepare_train,
+        check=check_train,
+        hint=hint_train,
+        inputs=train_inputs,
+        inputs_differ=training_rows_differ,
+    ),
 )

@@ -34,7 +34,7 @@ def data_source() -> str | None:
 def answers_hidden_from(lesson: str, spec: Spec = SPEC) -> set[str]:
     """The check ids (which are also the reference's function names) of ``lesson`` and every later lesson."""
     lessons = list(spec.lessons)
-    return {check for later in lessons[lessons.index(lesson):] for check in spec.lessons[later]}
+    return {check for later in lessons[lessons.index(lesson) :] for check in spec.lessons[later]}
 
 
 def without_functions(source: str, names: set[str]) -> str:

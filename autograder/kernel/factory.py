@@ -33,7 +33,9 @@ from autograder.protocol import SANDBOX_VARIABLE
 PROVISIONER_NAME = "autograder-fork"
 SERVER = Path(__file__).with_name("factory_server.py")
 SANDBOX = Path(__file__).with_name("sandbox.py")
-QUIET = Path(__file__).parent.parent / "quiet.py"  # the server imports TensorFlow with it, so its log holds no start-up lines
+QUIET = (
+    Path(__file__).parent.parent / "quiet.py"
+)  # the server imports TensorFlow with it, so its log holds no start-up lines
 # Variables that differ between notebooks; the rest of a kernel's environment is the factory's own. (pytest sets
 # PYTEST_CURRENT_TEST per test: students' self-check would otherwise start a TensorFlow-loaded factory per test.)
 PER_NOTEBOOK = ("HOME", "TMPDIR", "MPLCONFIGDIR", "PYTHONPATH", SANDBOX_VARIABLE, "PYTEST_CURRENT_TEST")
@@ -80,8 +82,13 @@ class KernelFactory:
         self.log = self.workspace / "factory.log"  # why the factory or a kernel could not start
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
-                command, env={**env, "HOME": str(home), "MPLCONFIGDIR": str(home)}, cwd=self.workspace,
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
+                command,
+                env={**env, "HOME": str(home), "MPLCONFIGDIR": str(home)},
+                cwd=self.workspace,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
             )
         assert self.process.stdin is not None and self.process.stdout is not None  # both PIPE, just above
         self._requests, self._replies = self.process.stdin, self.process.stdout  # the factory's only channel
@@ -190,7 +197,7 @@ class ForkingProvisioner(LocalProvisioner):
         env = kwargs.get("env") or dict(os.environ)
         cwd = str(kwargs.get("cwd") or os.getcwd())
         self.factory = factory_for(env)
-        pid = self.factory.fork(cmd[cmd.index("-f"):], env, cwd)
+        pid = self.factory.fork(cmd[cmd.index("-f") :], env, cwd)
         self.process = ForkedKernel(pid)  # type: ignore[assignment]  # a Popen to jupyter_client: pid, poll, wait, kill
         self.pid = self.pgid = pid  # the kernel starts its own session, so its group is its pid
         self.cwd = cwd

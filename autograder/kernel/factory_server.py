@@ -85,7 +85,9 @@ def become_kernel(request: dict, restrict_filesystem, factory: int, sandbox_vari
     warnings.filterwarnings("ignore", message="Couldn't bind IOPub Pipe")
     # What the kernel writes to its standard error goes to a file in its own folder, where it counts against the
     # notebook's disk limit, instead of into the factory's log, which outlives the notebook.
-    stderr = os.open(os.path.join(os.path.dirname(request["cwd"]), "stderr.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    stderr = os.open(
+        os.path.join(os.path.dirname(request["cwd"]), "stderr.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600
+    )
     os.dup2(stderr, 2)
     os.close(stderr)
     sys.argv = ["ipykernel_launcher", *request["argv"]]

@@ -33,10 +33,27 @@ from autograder.kernel.sandbox import landlock_abi
 
 # Folders of the system a Python with TensorFlow and Matplotlib needs, read-only. /etc only in part: no secrets.
 SYSTEM_FOLDERS = ("/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin")
-SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/passwd", "/etc/group",
-                "/etc/nsswitch.conf", "/etc/localtime", "/etc/fonts", "/etc/alternatives", "/sys/devices/system/cpu")
-NAMESPACES = ("--unshare-user", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-              "--unshare-cgroup-try", "--disable-userns")
+SYSTEM_FILES = (
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/nsswitch.conf",
+    "/etc/localtime",
+    "/etc/fonts",
+    "/etc/alternatives",
+    "/sys/devices/system/cpu",
+)
+NAMESPACES = (
+    "--unshare-user",
+    "--unshare-ipc",
+    "--unshare-pid",
+    "--unshare-net",
+    "--unshare-uts",
+    "--unshare-cgroup-try",
+    "--disable-userns",
+)
 
 
 @functools.cache
@@ -46,8 +63,9 @@ def bubblewrap() -> str | None:
     if command is None:
         return None
     try:
-        probe = subprocess.run([command, *NAMESPACES, "--die-with-parent", "--ro-bind", "/", "/", "true"],
-                               capture_output=True, timeout=30)
+        probe = subprocess.run(
+            [command, *NAMESPACES, "--die-with-parent", "--ro-bind", "/", "/", "true"], capture_output=True, timeout=30
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return command if probe.returncode == 0 else None
@@ -77,11 +95,24 @@ def isolated(command: list[str], *, read: Iterable[str], workspace: str) -> list
     if bwrap is None:
         return command
     return [
-        bwrap, *NAMESPACES, "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",  # first: a bind under /tmp goes on top of the tmpfs
+        bwrap,
+        *NAMESPACES,
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--tmpfs",
+        "/tmp",  # first: a bind under /tmp goes on top of the tmpfs
         *_bind("--ro-bind", [*SYSTEM_FOLDERS, *SYSTEM_FILES, *python_folders(), *read]),
-        *_bind("--bind", [workspace]), "--chdir", workspace,
-        "--", *command,
+        *_bind("--bind", [workspace]),
+        "--chdir",
+        workspace,
+        "--",
+        *command,
     ]
 
 
@@ -102,7 +133,8 @@ def isolation_status() -> list[tuple[str, bool]]:
 def describe_isolation() -> str:
     """One line per protection, saying whether this machine enforces it (for ``mnist-grade --help``)."""
     abi = landlock_abi()
-    head = (f"On this machine: Landlock ABI {abi}" if abi else "On this machine: no Landlock") + \
-        (", bubblewrap usable." if bubblewrap() else ", no usable bubblewrap (install Debian's bubblewrap).")
+    head = (f"On this machine: Landlock ABI {abi}" if abi else "On this machine: no Landlock") + (
+        ", bubblewrap usable." if bubblewrap() else ", no usable bubblewrap (install Debian's bubblewrap)."
+    )
     lines = [f"  {'enforced    ' if enforced else 'NOT enforced'}  {what}" for what, enforced in isolation_status()]
     return "\n".join([head, *lines])

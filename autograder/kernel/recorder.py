@@ -32,14 +32,17 @@ class Recorder:
             if isinstance(observation, CheckResult):
                 # Only "there is nothing to check" travels this way; the grader gives it 0 points itself.
                 status: Literal["error", "not attempted"] = (
-                    "not attempted" if observation.outcome is Outcome.NOT_ATTEMPTED else "error")
+                    "not attempted" if observation.outcome is Outcome.NOT_ATTEMPTED else "error"
+                )
                 said: Status = {"status": status, "message": observation.message}
                 (target / STATUS_FILE).write_text(json.dumps(said))
             else:
                 save_observation(observation, target)
         except Exception as error:  # noqa: BLE001 - report, never stop the notebook
-            failed: Status = {"status": "error", "message": (
-                f"The grader could not save what your answer returned ({type(error).__name__}: {error}).")}
+            failed: Status = {
+                "status": "error",
+                "message": (f"The grader could not save what your answer returned ({type(error).__name__}: {error})."),
+            }
             (target / STATUS_FILE).write_text(json.dumps(failed))
         print(f"[autograder] recorded {check_id}")
 

@@ -49,8 +49,11 @@ _BIND_TCP, _CONNECT_TCP = 1 << 0, 1 << 1  # network rights (ABI 4); with no rule
 
 
 class _RulesetAttributes(ctypes.Structure):
-    _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64),
-                ("scoped", ctypes.c_uint64)]
+    _fields_ = [
+        ("handled_access_fs", ctypes.c_uint64),
+        ("handled_access_net", ctypes.c_uint64),
+        ("scoped", ctypes.c_uint64),
+    ]
 
 
 class _PathBeneathAttributes(ctypes.Structure):
@@ -130,14 +133,33 @@ def _allow(libc, ruleset: int, path: str, rights: int) -> None:
         if not os.path.isdir(path):
             rights &= _FILE_ONLY_RIGHTS
         rule = _PathBeneathAttributes(rights, descriptor)
-        if libc.syscall(_ADD_RULE, ruleset, ctypes.c_uint32(_RULE_PATH_BENEATH), ctypes.byref(rule), ctypes.c_uint32(0)) != 0:
+        if (
+            libc.syscall(
+                _ADD_RULE, ruleset, ctypes.c_uint32(_RULE_PATH_BENEATH), ctypes.byref(rule), ctypes.c_uint32(0)
+            )
+            != 0
+        ):
             raise _fail(f"allowing {path}")
     finally:
         os.close(descriptor)
 
 
-SYSTEM_READ_PATHS = ("/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/etc", "/dev", "/sys", "/proc/self",
-                     "/proc/cpuinfo", "/proc/meminfo", "/proc/stat", "/proc/sys")
+SYSTEM_READ_PATHS = (
+    "/usr",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/bin",
+    "/sbin",
+    "/etc",
+    "/dev",
+    "/sys",
+    "/proc/self",
+    "/proc/cpuinfo",
+    "/proc/meminfo",
+    "/proc/stat",
+    "/proc/sys",
+)
 SYSTEM_WRITE_PATHS = ("/dev/null",)
 
 

@@ -95,7 +95,9 @@ class _CappedClient(NotebookClient):
     def _finished(self, cell, cell_index, execute_reply) -> None:
         self.finished_index = cell_index
         if self.after_cell:
-            succeeded = (execute_reply or {}).get("content", {}).get("status") == "ok" and cell_index not in self.timed_out
+            succeeded = (execute_reply or {}).get("content", {}).get(
+                "status"
+            ) == "ok" and cell_index not in self.timed_out
             self.after_cell(cell_index, succeeded)
 
     def process_message(self, msg, cell, cell_index):
@@ -114,7 +116,9 @@ class _CappedClient(NotebookClient):
 
     async def _async_handle_timeout(self, timeout, cell=None):
         if cell is not None:
-            self.timed_out[self.cell_index] = f"{TIMEOUT_ERROR}: the cell ran longer than its limit of {timeout:g} seconds and was interrupted"
+            self.timed_out[self.cell_index] = (
+                f"{TIMEOUT_ERROR}: the cell ran longer than its limit of {timeout:g} seconds and was interrupted"
+            )
         return await super()._async_handle_timeout(timeout, cell)
 
 
@@ -154,11 +158,15 @@ class _Watchdog:
             return
         self.seen.update(tree)
         if len(tree) - 1 > self.limits.max_processes:
-            self.reason = (f"your notebook started more than {self.limits.max_processes} processes "
-                           "(the limit per notebook), so its kernel was stopped")
+            self.reason = (
+                f"your notebook started more than {self.limits.max_processes} processes "
+                "(the limit per notebook), so its kernel was stopped"
+            )
         elif _resident_bytes(tree) > self.limits.memory_bytes:
-            self.reason = (f"your notebook used more than {format_bytes(self.limits.memory_bytes)} of memory "
-                           "(the limit per notebook), so its kernel was stopped")
+            self.reason = (
+                f"your notebook used more than {format_bytes(self.limits.memory_bytes)} of memory "
+                "(the limit per notebook), so its kernel was stopped"
+            )
         elif self.folder is not None:
             self.reason = self.disk_reason()
         if self.reason:
@@ -170,11 +178,15 @@ class _Watchdog:
             return ""
         used, files = _disk_use(self.folder, self.limits.max_files)
         if files > self.limits.max_files:
-            return (f"your notebook created more than {self.limits.max_files:,} files (the limit per notebook), "
-                    "so its kernel was stopped")
+            return (
+                f"your notebook created more than {self.limits.max_files:,} files (the limit per notebook), "
+                "so its kernel was stopped"
+            )
         if used - self.disk_baseline > self.limits.disk_bytes:
-            return (f"your notebook wrote more than {format_bytes(self.limits.disk_bytes)} to disk (the limit per "
-                    "notebook), so its kernel was stopped")
+            return (
+                f"your notebook wrote more than {format_bytes(self.limits.disk_bytes)} to disk (the limit per "
+                "notebook), so its kernel was stopped"
+            )
         return ""
 
     def kill_all(self, factory=None) -> None:
@@ -188,8 +200,9 @@ class _Watchdog:
         _kill(list(self.seen))
         if factory is not None:  # until none is left: a process may have forked between the look and the kill
             deadline = time.monotonic() + KILL_DEADLINE
-            while (left := [process for process in factory.processes() if _running(process)]) and \
-                    time.monotonic() < deadline:
+            while (
+                left := [process for process in factory.processes() if _running(process)]
+            ) and time.monotonic() < deadline:
                 _kill(left)
                 psutil.wait_procs(left, timeout=0.5)
 
@@ -244,8 +257,9 @@ def _resident_bytes(processes: list[psutil.Process]) -> int:
     return total
 
 
-def _kernel_manager(kernel_argv: list[str], provisioner: str | None, spec_folder: Path,
-                    connection_file: str | None) -> AsyncKernelManager:
+def _kernel_manager(
+    kernel_argv: list[str], provisioner: str | None, spec_folder: Path, connection_file: str | None
+) -> AsyncKernelManager:
     """A kernel manager whose kernel is started with ``kernel_argv`` by ``provisioner`` (None: Jupyter's own),
     through a kernelspec written to ``spec_folder``."""
     kernelspec: dict[str, Any] = {"argv": kernel_argv, "display_name": "Autograder kernel", "language": "python"}
@@ -253,8 +267,9 @@ def _kernel_manager(kernel_argv: list[str], provisioner: str | None, spec_folder
         kernelspec["metadata"] = {"kernel_provisioner": {"provisioner_name": provisioner}}
     (spec_folder / "autograder-kernel").mkdir(parents=True)
     (spec_folder / "autograder-kernel" / "kernel.json").write_text(json.dumps(kernelspec))
-    manager = AsyncKernelManager(kernel_name="autograder-kernel",
-                                 kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec_folder)]))
+    manager = AsyncKernelManager(
+        kernel_name="autograder-kernel", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec_folder)])
+    )
     if connection_file:
         manager.connection_file = connection_file
         # The kernel and the grader talk over Unix sockets in the kernel's own folder, never over TCP.
@@ -262,10 +277,20 @@ def _kernel_manager(kernel_argv: list[str], provisioner: str | None, spec_folder
     return manager
 
 
-def execute(notebook: nbformat.NotebookNode, *, cwd: str, env: dict[str, str] | None = None, limits: Limits = Limits(),
-            kernel_argv: list[str] | None = None, provisioner: str | None = None, connection_file: str | None = None,
-            kernel_name: str = "python3", before_cell: Callable[[int], None] | None = None,
-            after_cell: Callable[[int, bool], None] | None = None, disk_folder: Path | None = None) -> Execution:
+def execute(
+    notebook: nbformat.NotebookNode,
+    *,
+    cwd: str,
+    env: dict[str, str] | None = None,
+    limits: Limits = Limits(),
+    kernel_argv: list[str] | None = None,
+    provisioner: str | None = None,
+    connection_file: str | None = None,
+    kernel_name: str = "python3",
+    before_cell: Callable[[int], None] | None = None,
+    after_cell: Callable[[int, bool], None] | None = None,
+    disk_folder: Path | None = None,
+) -> Execution:
     """Runs every cell, carrying on after cells that raise or run over their time.
 
     Args:
@@ -290,9 +315,18 @@ def execute(notebook: nbformat.NotebookNode, *, cwd: str, env: dict[str, str] | 
     with tempfile.TemporaryDirectory(prefix="autograder-kernelspec-") as spec_folder:
         manager = _kernel_manager(kernel_argv, provisioner, Path(spec_folder), connection_file) if kernel_argv else None
         client = _CappedClient(
-            notebook, limits.output_bytes, before_cell, after_cell, km=manager, kernel_name=kernel_name, timeout=limits.cell_timeout,
-            allow_errors=True, interrupt_on_timeout=True, error_on_timeout={"ename": TIMEOUT_ERROR, "evalue": "", "traceback": []},
-            resources={"metadata": {"path": cwd}}, record_timing=False,
+            notebook,
+            limits.output_bytes,
+            before_cell,
+            after_cell,
+            km=manager,
+            kernel_name=kernel_name,
+            timeout=limits.cell_timeout,
+            allow_errors=True,
+            interrupt_on_timeout=True,
+            error_on_timeout={"ename": TIMEOUT_ERROR, "evalue": "", "traceback": []},
+            resources={"metadata": {"path": cwd}},
+            record_timing=False,
         )
 
         factory = None  # the kernel factory the provisioner used, once the kernel has started
@@ -304,8 +338,9 @@ def execute(notebook: nbformat.NotebookNode, *, cwd: str, env: dict[str, str] | 
             watching = asyncio.ensure_future(watchdog.watch(manager))
             try:
                 options: dict[str, Any] = {"env": env} if env is not None else {}
-                await asyncio.wait_for(client.async_execute(cleanup_kc=False, **options),
-                                       timeout=limits.notebook_timeout)
+                await asyncio.wait_for(
+                    client.async_execute(cleanup_kc=False, **options), timeout=limits.notebook_timeout
+                )
             finally:
                 watching.cancel()
                 nonlocal factory
@@ -331,8 +366,10 @@ def execute(notebook: nbformat.NotebookNode, *, cwd: str, env: dict[str, str] | 
         except DeadKernelError:
             record.stopped = "the kernel died (it crashed or was killed) while running a cell"
         except zmq.Again:
-            record.stopped = (f"the kernel stopped taking messages from the grader for {SEND_TIMEOUT} seconds "
-                              "(a cell may have broken its connection)")
+            record.stopped = (
+                f"the kernel stopped taking messages from the grader for {SEND_TIMEOUT} seconds "
+                "(a cell may have broken its connection)"
+            )
         except Exception as error:  # noqa: BLE001 - a kernel that won't start, ...
             record.stopped = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}".strip()
         finally:

@@ -54,7 +54,8 @@ class NotebookGrade:
 def _artifacts_cell(folder: str) -> nbformat.NotebookNode:
     return nbformat.v4.new_code_cell(
         f"{RECORDER_NAME}.artifacts(globals().get('model'), globals().get('history'), globals().get('fig'), "
-        + repr(folder) + ")"
+        + repr(folder)
+        + ")"
     )
 
 
@@ -68,15 +69,30 @@ def _kernel_start(temporary: Path, lesson: str, spec: Spec, env: dict[str, str])
         (temporary / name).mkdir()
     library = write_kernel_library(temporary / "library", lesson, spec)
     rules = kernel_rules(str(temporary), str(library), env.get("MNIST_PATH"))
-    env = {**env, "HOME": str(temporary / "home"), "TMPDIR": str(temporary / "tmp"),
-           "MPLCONFIGDIR": str(temporary / "home" / ".matplotlib"), "PYTHONPATH": str(library),
-           SANDBOX_VARIABLE: json.dumps(rules)}
-    return {"env": env, "kernel_argv": [sys.executable, "-m", "autograder.kernel.sandbox", "-f", "{connection_file}"],
-            "provisioner": PROVISIONER_NAME, "connection_file": str(temporary / "connection.json")}
+    env = {
+        **env,
+        "HOME": str(temporary / "home"),
+        "TMPDIR": str(temporary / "tmp"),
+        "MPLCONFIGDIR": str(temporary / "home" / ".matplotlib"),
+        "PYTHONPATH": str(library),
+        SANDBOX_VARIABLE: json.dumps(rules),
+    }
+    return {
+        "env": env,
+        "kernel_argv": [sys.executable, "-m", "autograder.kernel.sandbox", "-f", "{connection_file}"],
+        "provisioner": PROVISIONER_NAME,
+        "connection_file": str(temporary / "connection.json"),
+    }
 
 
-def grade_notebook(path: str | Path, *, release: str | Path | None = None, spec: Spec = SPEC,
-                   env: dict[str, str] | None = None, limits: Limits = Limits()) -> NotebookGrade:
+def grade_notebook(
+    path: str | Path,
+    *,
+    release: str | Path | None = None,
+    spec: Spec = SPEC,
+    env: dict[str, str] | None = None,
+    limits: Limits = Limits(),
+) -> NotebookGrade:
     """Grades one lesson notebook.
 
     Args:
@@ -111,21 +127,31 @@ def grade_notebook(path: str | Path, *, release: str | Path | None = None, spec:
     if source:
         env["MNIST_PATH"] = source  # the kernel's temporary HOME has no Keras cache of its own
     factory = factory_for(env)
-    with tempfile.TemporaryDirectory(prefix="autograder-", dir=factory.workspace) as temporary_name, \
-            tempfile.TemporaryDirectory(prefix="autograder-taken-") as taken_name:
+    with (
+        tempfile.TemporaryDirectory(prefix="autograder-", dir=factory.workspace) as temporary_name,
+        tempfile.TemporaryDirectory(prefix="autograder-taken-") as taken_name,
+    ):
         temporary, taken = Path(temporary_name), Path(taken_name)
         work, observations = temporary / "work", temporary / "observations"
         cells = instrument(notebook, str(observations))
         notebook.cells.append(_artifacts_cell(str(observations / ARTIFACTS)))
         window = ObservationWindow(observations, taken, {**cells, ARTIFACTS: len(notebook.cells) - 1})
         kernel = _kernel_start(temporary, lesson, spec, env)
-        execution = execute(notebook, cwd=str(work), limits=limits, before_cell=window.before, after_cell=window.after,
-                            disk_folder=temporary, **kernel)
+        execution = execute(
+            notebook,
+            cwd=str(work),
+            limits=limits,
+            before_cell=window.before,
+            after_cell=window.after,
+            disk_folder=temporary,
+            **kernel,
+        )
         results: list[CheckResult] = []
         artifacts: dict[str, dict[str, Any]] = {}
         for check_id in checks:
-            result, observation = collect(check_id, taken / check_id, cells.get(check_id), execution, spec,
-                                          ran=check_id in window.ran)
+            result, observation = collect(
+                check_id, taken / check_id, cells.get(check_id), execution, spec, ran=check_id in window.ran
+            )
             results.append(result)
             if observation is not None:
                 artifacts[check_id] = observation
@@ -137,6 +163,8 @@ def grade_notebook(path: str | Path, *, release: str | Path | None = None, spec:
     if execution.stopped:
         flags.append(f"Grading stopped early: {execution.stopped}.")
     if execution.dropped_output_bytes:
-        flags.append(f"Your notebook's output went over the {format_bytes(limits.output_bytes)} kept per notebook; "
-                     f"the rest ({format_bytes(execution.dropped_output_bytes)}) was not kept. Print less.")
+        flags.append(
+            f"Your notebook's output went over the {format_bytes(limits.output_bytes)} kept per notebook; "
+            f"the rest ({format_bytes(execution.dropped_output_bytes)}) was not kept. Print less."
+        )
     return NotebookGrade(lesson, results, flags, artifacts)

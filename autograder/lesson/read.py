@@ -39,21 +39,28 @@ def _read_text(path: Path) -> str:
     try:
         raw = path.read_bytes()
     except OSError as error:
-        raise UnreadableSubmission(f"{path.name} could not be opened ({error.strerror or type(error).__name__}).") from None
+        raise UnreadableSubmission(
+            f"{path.name} could not be opened ({error.strerror or type(error).__name__})."
+        ) from None
     if not raw.strip():
         raise UnreadableSubmission(
             f"{path.name} is empty: the file has {len(raw)} bytes and no notebook in it.",
             "The notebook was probably not saved or not uploaded completely. Open it in Jupyter, save it "
-            "(File > Save) and submit that file again.")
+            "(File > Save) and submit that file again.",
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        what = ("UTF-16 text, not UTF-8" if raw[:2] in (b"\xff\xfe", b"\xfe\xff")
-                else f"not UTF-8 text (byte 0x{raw[error.start]:02x} at position {error.start} is not UTF-8)")
+        what = (
+            "UTF-16 text, not UTF-8"
+            if raw[:2] in (b"\xff\xfe", b"\xfe\xff")
+            else f"not UTF-8 text (byte 0x{raw[error.start]:02x} at position {error.start} is not UTF-8)"
+        )
         raise UnreadableSubmission(
             f"{path.name} could not be read as a notebook: it is {what}.",
             "Jupyter saves notebooks as UTF-8: open the notebook in Jupyter, not a text editor, save it "
-            "(File > Save) and submit that file.") from None
+            "(File > Save) and submit that file.",
+        ) from None
 
 
 def _parse(text: str, name: str) -> dict:
@@ -62,15 +69,25 @@ def _parse(text: str, name: str) -> dict:
         data = json.loads(text)
     except ValueError as error:
         looks = " It looks like a web page (HTML), not the notebook itself." if text.lstrip().startswith("<") else ""
-        detail = f"{error.msg}: line {error.lineno} column {error.colno}" if isinstance(error, json.JSONDecodeError) else str(error)
-        raise UnreadableSubmission(f"{name} could not be read as a notebook: it is not valid JSON ({detail}).{looks}") from None
+        detail = (
+            f"{error.msg}: line {error.lineno} column {error.colno}"
+            if isinstance(error, json.JSONDecodeError)
+            else str(error)
+        )
+        raise UnreadableSubmission(
+            f"{name} could not be read as a notebook: it is not valid JSON ({detail}).{looks}"
+        ) from None
     if not isinstance(data, dict):
-        raise UnreadableSubmission(f"{name} could not be read as a notebook: it holds a JSON {type(data).__name__}, "
-                                   "and a notebook is a JSON object with 'cells', 'metadata' and 'nbformat'.")
+        raise UnreadableSubmission(
+            f"{name} could not be read as a notebook: it holds a JSON {type(data).__name__}, "
+            "and a notebook is a JSON object with 'cells', 'metadata' and 'nbformat'."
+        )
     if not isinstance(data.get("nbformat"), int) or not ({"cells", "worksheets"} & data.keys()):
         keys = ", ".join(repr(key) for key in list(data)[:5]) or "no keys"
-        raise UnreadableSubmission(f"{name} could not be read as a notebook: it is JSON, but a notebook has 'cells', 'metadata' and "
-                                   f"'nbformat', and this file has {keys}.")
+        raise UnreadableSubmission(
+            f"{name} could not be read as a notebook: it is JSON, but a notebook has 'cells', 'metadata' and "
+            f"'nbformat', and this file has {keys}."
+        )
     return data
 
 
@@ -84,16 +101,22 @@ def _upgrade(text: str, name: str, version: int) -> tuple[nbformat.NotebookNode,
         raise UnreadableSubmission(f"{name} could not be read as a notebook (nbformat {version}): {detail}.") from None
     if version == 4:
         return notebook, []
-    return notebook, [f"{name} was saved in an old notebook format (nbformat {version}); the grader converted it to "
-                      "nbformat 4 and graded it. Save your notebooks with a current Jupyter to avoid the conversion."]
+    return notebook, [
+        f"{name} was saved in an old notebook format (nbformat {version}); the grader converted it to "
+        "nbformat 4 and graded it. Save your notebooks with a current Jupyter to avoid the conversion."
+    ]
 
 
 def _require_code(notebook: nbformat.NotebookNode, name: str, lesson: str) -> None:
     """Raises when the notebook has no cells, or no code cells: there is nothing to grade."""
-    todo = (f"Open your {lesson} notebook in Jupyter, check that your answers are in it, save it (File > Save) "
-            "and submit that file.")
+    todo = (
+        f"Open your {lesson} notebook in Jupyter, check that your answers are in it, save it (File > Save) "
+        "and submit that file."
+    )
     if not notebook.cells:
-        raise UnreadableSubmission(f"{name} is an empty notebook: it has no cells, so there are no answers to grade.", todo)
+        raise UnreadableSubmission(
+            f"{name} is an empty notebook: it has no cells, so there are no answers to grade.", todo
+        )
     if not any(cell.get("cell_type") == "code" for cell in notebook.cells):
         raise UnreadableSubmission(f"{name} has no code cells, only text, so there are no answers to grade.", todo)
 
@@ -111,8 +134,10 @@ def lesson_ids(releases: Path) -> dict[str, set[str]]:
     for path in sorted(releases.glob("*.ipynb")):
         cells = nbformat.read(path, as_version=4).cells
         ids[path.stem] = {identity for cell in cells if (identity := grade_id(cell)) is not None}
-    return {lesson: own - set().union(*(other for name, other in ids.items() if name != lesson))
-            for lesson, own in ids.items()}
+    return {
+        lesson: own - set().union(*(other for name, other in ids.items() if name != lesson))
+        for lesson, own in ids.items()
+    }
 
 
 def _require_lesson(notebook: nbformat.NotebookNode, name: str, lesson: str, releases: Path) -> None:
@@ -129,7 +154,8 @@ def _require_lesson(notebook: nbformat.NotebookNode, name: str, lesson: str, rel
     raise UnreadableSubmission(
         f"{name} holds lesson {held}, not {lesson}: its cells ({cells}) are {held}'s, and it was submitted under "
         f"the name {name}, so {lesson} was not graded and scores 0.",
-        f"Submit your {lesson} notebook as {lesson}.ipynb, and your {held} notebook as {held}.ipynb.")
+        f"Submit your {lesson} notebook as {lesson}.ipynb, and your {held} notebook as {held}.ipynb.",
+    )
 
 
 def read_lesson(path: Path, lesson: str, releases: Path | None) -> tuple[nbformat.NotebookNode, list[str]]:

@@ -28,7 +28,9 @@ def _checksum_matches(cell, expected: str | None) -> bool:
         return False
 
 
-def restore_from_release(submitted: nbformat.NotebookNode, release: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, list[str]]:
+def restore_from_release(
+    submitted: nbformat.NotebookNode, release: nbformat.NotebookNode
+) -> tuple[nbformat.NotebookNode, list[str]]:
     """Builds the notebook to grade.
 
     Args:
@@ -43,7 +45,9 @@ def restore_from_release(submitted: nbformat.NotebookNode, release: nbformat.Not
     students: dict[str, nbformat.NotebookNode] = {}
     released_ids = {grade_id(cell) for cell in release.cells if grade_id(cell)}
     # Narrative and other cells without nbgrader metadata are recognised by nbformat cell id, or by source.
-    released_cells = ({cell.get("id") for cell in release.cells} | {cell.get("source") for cell in release.cells}) - {None}
+    released_cells = ({cell.get("id") for cell in release.cells} | {cell.get("source") for cell in release.cells}) - {
+        None
+    }
     added = 0
     for cell in submitted.cells:
         identity = grade_id(cell)
@@ -54,7 +58,9 @@ def restore_from_release(submitted: nbformat.NotebookNode, release: nbformat.Not
         elif cell.get("source", "").strip() and not {cell.get("id"), cell.get("source")} & released_cells:
             added += 1
     if added:
-        flags.append(f"You added {added} cell(s); they were not run when grading. Put your answers in the answer cells.")
+        flags.append(
+            f"You added {added} cell(s); they were not run when grading. Put your answers in the answer cells."
+        )
     graded = copy.deepcopy(release)
     for cell in graded.cells:
         identity = grade_id(cell)
@@ -66,7 +72,9 @@ def restore_from_release(submitted: nbformat.NotebookNode, release: nbformat.Not
                 flags.append(f"The answer cell '{identity}' is missing; it was graded as not attempted.")
             else:
                 if student.get("cell_type") != "code":
-                    flags.append(f"The answer cell '{identity}' was changed to {student.get('cell_type')}; it was run as code.")
+                    flags.append(
+                        f"The answer cell '{identity}' was changed to {student.get('cell_type')}; it was run as code."
+                    )
                 cell.source = student.get("source", "")
         elif student is None:
             flags.append(f"The read-only cell '{identity}' was missing; the released one was used.")

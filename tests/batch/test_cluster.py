@@ -65,13 +65,25 @@ def cluster(tmp_path_factory):
     address = f"tcp://127.0.0.1:{free_port()}"
     logs = tmp_path_factory.mktemp("dask-logs")
     env = {**{k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}, "MNIST_PATH": "synthetic"}
-    started = [subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
-                                 "--no-dashboard"], env=env, stdout=subprocess.DEVNULL,
-                                stderr=open(logs / "scheduler.log", "w"), start_new_session=True)]
+    started = [
+        subprocess.Popen(
+            [DASK, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1], "--no-dashboard"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(logs / "scheduler.log", "w"),
+            start_new_session=True,
+        )
+    ]
     for number in (1, 2):
-        started.append(subprocess.Popen([DASK, "worker", address, "--nthreads", "1", "--no-dashboard",
-                                         "--name", f"worker-{number}"], env=env, stdout=subprocess.DEVNULL,
-                                        stderr=open(logs / f"worker-{number}.log", "w"), start_new_session=True))
+        started.append(
+            subprocess.Popen(
+                [DASK, "worker", address, "--nthreads", "1", "--no-dashboard", "--name", f"worker-{number}"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=open(logs / f"worker-{number}.log", "w"),
+                start_new_session=True,
+            )
+        )
     client = connect(address, timeout="60s")
     client.wait_for_workers(2, timeout=120)
     client.close()
@@ -99,8 +111,9 @@ def busy_worker(started: list[subprocess.Popen]) -> psutil.Process | None:
     return None
 
 
-def test_scheduler_and_workers_give_what_jobs_2_gives_though_a_worker_dies(cluster, submitted, graded_with_jobs_2,
-                                                                          tmp_path, monkeypatch):
+def test_scheduler_and_workers_give_what_jobs_2_gives_though_a_worker_dies(
+    cluster, submitted, graded_with_jobs_2, tmp_path, monkeypatch
+):
     """On a scheduler and two workers started separately, with one worker killed while it grades a student, is
     that student graded again elsewhere, and are the results and gradebook byte for byte those of --jobs 2?"""
     address, started = cluster
@@ -131,17 +144,22 @@ def test_kernel_on_a_worker_cannot_reach_the_scheduler(cluster, tmp_path, monkey
     import nbformat
 
     if landlock_abi() < 4 and bubblewrap() is None:
-        pytest.skip("this machine has neither Landlock ABI 4 nor bubblewrap, so kernels can reach TCP ports here "
-                    "(mnist-grade --help lists what is enforced)")
+        pytest.skip(
+            "this machine has neither Landlock ABI 4 nor bubblewrap, so kernels can reach TCP ports here "
+            "(mnist-grade --help lists what is enforced)"
+        )
     address, _ = cluster
     host, port = address.removeprefix("tcp://").rsplit(":", 1)
-    lesson = nbformat.read(PROJECT_ROOT / "examples" / "submissions" / "passes_all" / "mnist" / "01_load.ipynb",
-                           as_version=4)
-    [answer] = [cell for cell in lesson.cells
-                if cell.metadata.get("nbgrader", {}).get("grade_id") == "class_counts"]
-    answer.source = (f"import socket\ntry:\n    socket.create_connection(({host!r}, {port}), timeout=5).close()\n"
-                     "    reached = True\nexcept OSError:\n    reached = False\n\n" + answer.source +
-                     "\nif reached:\n    class_counts = lambda y: None  # the scheduler answered: this must show\n")
+    lesson = nbformat.read(
+        PROJECT_ROOT / "examples" / "submissions" / "passes_all" / "mnist" / "01_load.ipynb", as_version=4
+    )
+    [answer] = [cell for cell in lesson.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "class_counts"]
+    answer.source = (
+        f"import socket\ntry:\n    socket.create_connection(({host!r}, {port}), timeout=5).close()\n"
+        "    reached = True\nexcept OSError:\n    reached = False\n\n"
+        + answer.source
+        + "\nif reached:\n    class_counts = lambda y: None  # the scheduler answered: this must show\n"
+    )
     (tmp_path / "submitted" / "prober" / "mnist").mkdir(parents=True)
     nbformat.write(lesson, tmp_path / "submitted" / "prober" / "mnist" / "01_load.ipynb")
     monkeypatch.setenv("MNIST_PATH", "synthetic")

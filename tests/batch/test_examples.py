@@ -57,8 +57,11 @@ def test_examples_are_what_the_script_generates(tmp_path):
         sys.path.remove(str(EXAMPLES))
     written = make_submissions.write_submissions(tmp_path / "submissions")
     assert len(written) == len(STUDENTS) * len(LESSON_NAMES)
-    stale = [str(p.relative_to(tmp_path)) for p in written
-             if (EXAMPLES / p.relative_to(tmp_path)).read_bytes() != p.read_bytes()]
+    stale = [
+        str(p.relative_to(tmp_path))
+        for p in written
+        if (EXAMPLES / p.relative_to(tmp_path)).read_bytes() != p.read_bytes()
+    ]
     assert stale == [], "regenerate with: .venv/bin/python examples/make_submissions.py"
 
 
@@ -122,8 +125,11 @@ def test_grading_the_class_twice_gives_identical_results(graded, tmp_path):
     compared: their pictures are PNGs drawn by matplotlib, which the record does not depend on.
     """
     first, second = tmp_path / "first", tmp_path / "second"
-    cached = {(student, lesson): grade for student in STUDENTS
-              for lesson, grade in zip(LESSON_NAMES, graded(student), strict=True)}
+    cached = {
+        (student, lesson): grade
+        for student in STUDENTS
+        for lesson, grade in zip(LESSON_NAMES, graded(student), strict=True)
+    }
 
     def from_cache(path, **_):
         path = Path(path)

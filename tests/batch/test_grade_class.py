@@ -89,7 +89,9 @@ def test_rerun_skips_graded_students_and_regrades_a_changed_one(graded_class):
 
 def test_cli_reports_a_missing_folder_and_exits_2(tmp_path):
     """Does `python -m autograder` with a folder that doesn't exist say so and exit with 2?"""
-    done = subprocess.run([sys.executable, "-m", "autograder", str(tmp_path / "nowhere")], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", str(tmp_path / "nowhere")], capture_output=True, text=True
+    )
     assert done.returncode == 2
     assert "doesn't exist" in done.stderr
 
@@ -98,7 +100,18 @@ def test_a_release_folder_without_every_lesson_is_refused_before_grading(tmp_pat
     release = tmp_path / "release"
     release.mkdir()
     shutil.copy(PROJECT_ROOT / "lessons" / "mnist" / "01_load.ipynb", release)
-    assert main([str(EXAMPLE_SUBMISSIONS / "passes_all" / "mnist"), "--release", str(release), "--output", str(tmp_path / "out")]) == 2
+    assert (
+        main(
+            [
+                str(EXAMPLE_SUBMISSIONS / "passes_all" / "mnist"),
+                "--release",
+                str(release),
+                "--output",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 2
+    )
     assert "lacks 02_reshape.ipynb, 03_build.ipynb" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
@@ -116,8 +129,9 @@ def test_notebooks_the_grader_fails_on_say_so_and_are_retried_next_run(tmp_path,
     student.mkdir(parents=True)
     for lesson in ("01_load", "02_reshape"):
         shutil.copy(EXAMPLE_SUBMISSIONS / "passes_all" / "mnist" / f"{lesson}.ipynb", student)
-    [record] = grade_class(tmp_path / "submitted", output=tmp_path / "out", options=GradingOptions(release=release),
-                           progress=False)
+    [record] = grade_class(
+        tmp_path / "submitted", output=tmp_path / "out", options=GradingOptions(release=release), progress=False
+    )
     told = capsys.readouterr().err
     for lesson in ("01_load", "02_reshape"):
         failed = record["lessons"][lesson]

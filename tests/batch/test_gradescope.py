@@ -36,7 +36,9 @@ def run_autograder(root: Path, **environment: str) -> dict:
     """Runs the bundle's run_autograder as Gradescope does (with this Python), and returns results.json."""
     env = {name: value for name, value in os.environ.items() if name not in ("MNIST_PATH", "PYTEST_CURRENT_TEST")}
     env.update({"AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable, **environment})
-    done = subprocess.run([str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True, timeout=900
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads((root / "results" / "results.json").read_text())
     jsonschema.validate(results, SCHEMA)
@@ -80,8 +82,13 @@ def test_bundle_without_data_has_setup_fetch_keras_mnist(tmp_path):
 def test_bundle_carries_the_instructors_mnist_npz(tmp_path):
     """With MNIST_PATH at a mnist.npz, does the file go into the bundle and the bundle read it from there?"""
     data = tmp_path / "mnist.npz"
-    np.savez(data, x_train=np.zeros((2, 28, 28), np.uint8), y_train=np.zeros(2, np.uint8),
-             x_test=np.zeros((1, 28, 28), np.uint8), y_test=np.zeros(1, np.uint8))
+    np.savez(
+        data,
+        x_train=np.zeros((2, 28, 28), np.uint8),
+        y_train=np.zeros(2, np.uint8),
+        x_test=np.zeros((1, 28, 28), np.uint8),
+        y_test=np.zeros(1, np.uint8),
+    )
     with zipfile.ZipFile(build_bundle(tmp_path / "b.zip", mnist_path=str(data))) as archive:
         assert archive.read("data/mnist.npz") == data.read_bytes()
         assert json.loads(archive.read("gradescope.json")) == {"mnist_path": "data/mnist.npz"}
@@ -129,8 +136,9 @@ def test_results_list_every_check_of_a_lesson_not_handed_in():
     """Does a lesson the student didn't upload still show each of its checks, at 0, saying why?"""
     results = results_json(student_record("submission", "submission", "", {}, [], SPEC), execution_time=1.4)
     jsonschema.validate(results, SCHEMA)
-    assert [test["name"] for test in results["tests"]] == [f"{lesson}: {check}" for lesson, checks in SPEC.lessons.items()
-                                                            for check in checks]
+    assert [test["name"] for test in results["tests"]] == [
+        f"{lesson}: {check}" for lesson, checks in SPEC.lessons.items() for check in checks
+    ]
     assert all(test["score"] == 0 and test["status"] == "failed" for test in results["tests"])
     assert "You didn't hand in 03_build.ipynb, so this check couldn't run." in results["tests"][4]["output"]
     assert results["score"] == 0 and "03_build: 0/3 (not uploaded)" in results["output"]
@@ -170,12 +178,17 @@ def test_bundle_grades_an_upload_as_mnist_grade_does(bundle, tmp_path):
         patch.setenv("MNIST_PATH", "synthetic")
         assert mnist_grade([str(tmp_path / "submitted"), "--output", str(tmp_path / "out"), "--no-progress"]) == 0
     record = json.loads((tmp_path / "out" / "results" / "fails_units_25.json").read_text())
-    expected = {f"{lesson}: {check['check_id']}": check["points"]
-                for lesson, data in record["lessons"].items() for check in data["checks"]}
+    expected = {
+        f"{lesson}: {check['check_id']}": check["points"]
+        for lesson, data in record["lessons"].items()
+        for check in data["checks"]
+    }
     assert {test["name"]: test["score"] for test in results["tests"]} == expected
     assert results["score"] == record["total"] == SPEC.total_points - SPEC.points["build_model"]
     [failed] = [test for test in results["tests"] if test["status"] == "failed"]
-    assert failed["name"] == "03_build: build_model" and "layer2 has 25 units; the spec asks for 30." in failed["output"]
+    assert (
+        failed["name"] == "03_build: build_model" and "layer2 has 25 units; the spec asks for 30." in failed["output"]
+    )
     assert "Hint:" in failed["output"] and "subfolder" not in results["output"]
 
 

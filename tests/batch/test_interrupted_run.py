@@ -30,8 +30,13 @@ def small_class(root):
 
 def grade(submitted, output, **popen):
     command = [sys.executable, "-m", "autograder", str(submitted), "--output", str(output), "--no-progress"]
-    return subprocess.Popen(command, env={**os.environ, "MNIST_PATH": "synthetic"}, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, **popen)
+    return subprocess.Popen(
+        command,
+        env={**os.environ, "MNIST_PATH": "synthetic"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        **popen,
+    )
 
 
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])

@@ -100,8 +100,11 @@ def read_scores(db_url: str) -> Scores:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PATH", with_venv_on_path())
         with Gradebook(db_url) as gradebook:
-            return {(student, lesson): gradebook.find_submission_notebook(lesson, ASSIGNMENT, student).score
-                    for student in STUDENTS for lesson in LESSON_NAMES}
+            return {
+                (student, lesson): gradebook.find_submission_notebook(lesson, ASSIGNMENT, student).score
+                for student in STUDENTS
+                for lesson in LESSON_NAMES
+            }
 
 
 @pytest.fixture(scope="module")
@@ -119,8 +122,11 @@ def autograded(tmp_path_factory) -> Autograded:
 
 def our_scores() -> Scores:
     """(student, lesson) -> the sum of grade_notebook's points for that lesson."""
-    return {(student, grade.lesson): sum(r.points for r in grade.results)
-            for student in STUDENTS for grade in grade_student(student)}
+    return {
+        (student, grade.lesson): sum(r.points for r in grade.results)
+        for student in STUDENTS
+        for grade in grade_student(student)
+    }
 
 
 def why_nbgrader_took_points(root: Path, student: str, lesson: str) -> list[str]:
@@ -133,9 +139,13 @@ def why_nbgrader_took_points(root: Path, student: str, lesson: str) -> list[str]
             continue
         for output in cell.outputs:
             if output.output_type == "error":
-                found.append(f"{meta['grade_id']}: error {output.ename}: {output.evalue.splitlines()[0] if output.evalue else ''}")
+                found.append(
+                    f"{meta['grade_id']}: error {output.ename}: {output.evalue.splitlines()[0] if output.evalue else ''}"
+                )
             elif output.output_type == "stream" and output.name == "stderr":
-                found.append(f"{meta['grade_id']}: stderr {output.text.strip().splitlines()[0] if output.text.strip() else ''}")
+                found.append(
+                    f"{meta['grade_id']}: stderr {output.text.strip().splitlines()[0] if output.text.strip() else ''}"
+                )
     return found
 
 
@@ -143,8 +153,11 @@ def print_table(theirs: Scores, ours: Scores) -> None:
     """Prints nbgrader's score / ours for each student and lesson, marking disagreements."""
     print(f"\n{'student':24}" + "".join(f"{lesson:>13}" for lesson in LESSON_NAMES))
     for student in STUDENTS:
-        cells = [f"{theirs[student, lesson]:g}/{ours[student, lesson]:g}"
-                 + ("" if theirs[student, lesson] == ours[student, lesson] else " !") for lesson in LESSON_NAMES]
+        cells = [
+            f"{theirs[student, lesson]:g}/{ours[student, lesson]:g}"
+            + ("" if theirs[student, lesson] == ours[student, lesson] else " !")
+            for lesson in LESSON_NAMES
+        ]
         print(f"{student:24}" + "".join(f"{cell:>13}" for cell in cells))
     print("(nbgrader / grade_notebook; ! marks a disagreement)")
 
@@ -153,12 +166,17 @@ def test_nbgrader_and_grade_notebook_agree_on_every_notebook(autograded):
     """Does nbgrader autograde score every example notebook exactly as grade_notebook does?"""
     ours = our_scores()
     print_table(autograded.scores, ours)
-    disagreements = {f"{student}/{lesson}: nbgrader {theirs:g}, grade_notebook {ours[student, lesson]:g}":
-                     why_nbgrader_took_points(autograded.root, student, lesson)
-                     for (student, lesson), theirs in autograded.scores.items() if theirs != ours[student, lesson]}
+    disagreements = {
+        f"{student}/{lesson}: nbgrader {theirs:g}, grade_notebook {ours[student, lesson]:g}": why_nbgrader_took_points(
+            autograded.root, student, lesson
+        )
+        for (student, lesson), theirs in autograded.scores.items()
+        if theirs != ours[student, lesson]
+    }
     assert not disagreements, "nbgrader and grade_notebook disagree:\n" + "\n".join(
         f"{where}\n    nbgrader took points for: {reasons or 'no error or stderr output found'}"
-        for where, reasons in disagreements.items())
+        for where, reasons in disagreements.items()
+    )
 
 
 def test_nbgrader_takes_points_off_every_mistake(autograded):

@@ -73,8 +73,14 @@ def test_the_exact_name_wins_over_copies_and_nested_copies_are_reported(tmp_path
     """With 03_build.ipynb, two copies, one in a subfolder and Jupyter's checkpoint, is 03_build.ipynb graded and
     each other copy reported (the checkpoint, which Jupyter made, silently left out)?"""
     folder = tmp_path / "erin"
-    lesson_files(folder, "03_build.ipynb", "03_build (1).ipynb", "03_build-Copy1.ipynb", "old/03_build.ipynb",
-                 ".ipynb_checkpoints/03_build-checkpoint.ipynb")
+    lesson_files(
+        folder,
+        "03_build.ipynb",
+        "03_build (1).ipynb",
+        "03_build-Copy1.ipynb",
+        "old/03_build.ipynb",
+        ".ipynb_checkpoints/03_build-checkpoint.ipynb",
+    )
     (found,) = find_submissions(folder)
     assert found.notebooks == {"03_build": folder / "03_build.ipynb"}
     assert found.problems == [
@@ -138,12 +144,15 @@ def test_linked_notebooks_and_folders_are_refused(tmp_path):
     jo, kim, lee = find_submissions(submitted)
     assert list(jo.notebooks) == ["01_load"] and jo.problems == [
         "03_build.ipynb is a link to another place, not a notebook; the grader does not follow links, so it was not "
-        "graded. Submit the notebook itself (ask your instructor if you didn't make the link)."]
+        "graded. Submit the notebook itself (ask your instructor if you didn't make the link)."
+    ]
     for student in (kim, lee):
         assert student.notebooks == {}
-        assert student.problems == [f"Your submission folder ({student.student}/mnist) is a link to another place, not "
-                                    "a folder; the grader does not follow links, so it was not graded. Submit the "
-                                    "folder itself (ask your instructor if you didn't make the link)."]
+        assert student.problems == [
+            f"Your submission folder ({student.student}/mnist) is a link to another place, not "
+            "a folder; the grader does not follow links, so it was not graded. Submit the "
+            "folder itself (ask your instructor if you didn't make the link)."
+        ]
 
 
 def test_names_differing_only_by_case_get_keys_differing_ignoring_case(tmp_path):

@@ -46,9 +46,13 @@ def lessons_root(tmp_path_factory) -> Path:
     (root / "unfilled").mkdir()
     shutil.copy(LESSONS / f"{LESSON}.ipynb", root / "unfilled" / f"{LESSON}.ipynb")
     (root / "plain").mkdir()
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import tensorflow")],
-                                            metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}}),
-                   root / "plain" / "import_tensorflow.ipynb")
+    nbformat.write(
+        nbformat.v4.new_notebook(
+            cells=[nbformat.v4.new_code_cell("import tensorflow")],
+            metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+        ),
+        root / "plain" / "import_tensorflow.ipynb",
+    )
     return root
 
 

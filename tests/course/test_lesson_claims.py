@@ -43,11 +43,16 @@ def test_lesson_04_fit_arithmetic_follows_from_the_spec():
     held_back = round(SPEC.data.subset_size * training.validation_split)
     learned_from = SPEC.data.subset_size - held_back
     updates = -(-learned_from // training.batch_size)
-    fit_call = (f"model.fit(X, y, epochs={training.epochs}, batch_size={training.batch_size}, "
-                f"validation_split={training.validation_split})")
+    fit_call = (
+        f"model.fit(X, y, epochs={training.epochs}, batch_size={training.batch_size}, "
+        f"validation_split={training.validation_split})"
+    )
     assert fit_call in text
     assert f"the last {training.validation_split:.0%} of the {SPEC.data.subset_size} digits\n({held_back})" in text
-    assert f"batch of {training.batch_size} of\nthe other {learned_from}: {updates} updates per epoch, for {training.epochs} epochs" in text
+    assert (
+        f"batch of {training.batch_size} of\nthe other {learned_from}: {updates} updates per epoch, for {training.epochs} epochs"
+        in text
+    )
 
 
 def test_lesson_04_loss_experiment_is_described_as_it_runs():

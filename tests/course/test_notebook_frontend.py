@@ -16,8 +16,9 @@ from autograder.results import CheckResult, Outcome
 
 def run_cells(*sources: str, cwd, env: dict[str, str] | None = None) -> list[nbformat.NotebookNode]:
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
-    NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(cwd)}}).execute(**({"env": env} if env is not None else {}))
+    NotebookClient(
+        notebook, timeout=120, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(cwd)}}
+    ).execute(**({"env": env} if env is not None else {}))
     return notebook.cells
 
 
@@ -51,8 +52,7 @@ def test_failed_check_shows_its_message_once_with_the_hint_pointer(tmp_path):
     """Is a failed check's message shown once in the cell (printed, not again in the CheckFailed line), with the
     pointer to hint()?"""
     cells = run_cells(
-        "from autograder.notebook import check\n"
-        "def flatten(images):\n    return images.reshape(len(images), 784)",
+        "from autograder.notebook import check\ndef flatten(images):\n    return images.reshape(len(images), 784)",
         'check("flatten", flatten)',
         cwd=tmp_path,
     )
@@ -68,8 +68,11 @@ def test_failed_check_shows_its_message_once_with_the_hint_pointer(tmp_path):
 def test_lesson_set_up_shows_no_tensorflow_log_lines(tmp_path):
     """Does lesson 05's set-up cell (which imports TensorFlow and trains) write none of TensorFlow's log lines to the
     notebook, in a kernel that shows what libraries write to stderr?"""
-    setup = next(cell.source for cell in nbformat.read(LESSONS / "05_predict.ipynb", as_version=4).cells
-                 if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "setup")
+    setup = next(
+        cell.source
+        for cell in nbformat.read(LESSONS / "05_predict.ipynb", as_version=4).cells
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "setup"
+    )
     env = {**student_environment(), "MNIST_PATH": "synthetic"}
     cells = run_cells(setup, cwd=tmp_path, env=env)
     assert "Ready." in text_of(cells[0]) and not any(o.output_type == "error" for o in cells[0].outputs)
@@ -136,14 +139,19 @@ def test_require_names_the_unfinished_exercise_by_its_number():
         run_in_namespace('with require("class_counts"):\n    class_counts([1, 2])', class_counts=unfinished)
     assert str(caught.value) == (
         "Finish exercise 2 above first: this cell uses your class_counts(y), which still raises NotImplementedError. "
-        "Run the exercise's cell, then this cell again.")
+        "Run the exercise's cell, then this cell again."
+    )
 
 
 def test_require_stops_before_running_on_arrays_still_none():
     """Does a given cell stop before `None.shape` when the load exercise left the arrays None?"""
-    with pytest.raises(ExerciseUnfinished, match="Finish exercise 1 above first: this cell uses the arrays it loads, "
-                                                 "and x_train is still None"):
-        run_in_namespace('with require("load_data"):\n    x_train.shape', x_train=None, y_train=None, x_test=None, y_test=None)
+    with pytest.raises(
+        ExerciseUnfinished,
+        match="Finish exercise 1 above first: this cell uses the arrays it loads, and x_train is still None",
+    ):
+        run_in_namespace(
+            'with require("load_data"):\n    x_train.shape', x_train=None, y_train=None, x_test=None, y_test=None
+        )
 
 
 def test_require_says_when_the_answer_cell_has_not_run():
@@ -154,12 +162,16 @@ def test_require_says_when_the_answer_cell_has_not_run():
 
 def test_require_names_the_exercise_that_raised_among_several():
     """With two exercises required, is the one whose function raised named, by its number?"""
+
     def take_subset(x, y):
         raise NotImplementedError()
 
     with pytest.raises(ExerciseUnfinished, match="^Finish exercise 2 above first: this cell uses your take_subset"):
-        run_in_namespace('with require("flatten", "take_subset"):\n    take_subset(flatten([1]), [1])',
-                         flatten=list, take_subset=take_subset)
+        run_in_namespace(
+            'with require("flatten", "take_subset"):\n    take_subset(flatten([1]), [1])',
+            flatten=list,
+            take_subset=take_subset,
+        )
 
 
 def test_require_explains_a_name_an_earlier_stopped_cell_never_defined():
@@ -167,8 +179,10 @@ def test_require_explains_a_name_an_earlier_stopped_cell_never_defined():
     exercise to finish, instead of a NameError; and once the exercise is done, is a NameError itself again?"""
     with pytest.raises(ExerciseUnfinished):
         run_in_namespace('with require("take_subset"):\n    X_train = take_subset([1], [1])', take_subset=unfinished)
-    with pytest.raises(ExerciseUnfinished, match="^Finish exercise 2 above first: .*, so an earlier cell stopped "
-                                                 "before defining X_train"):
+    with pytest.raises(
+        ExerciseUnfinished,
+        match="^Finish exercise 2 above first: .*, so an earlier cell stopped before defining X_train",
+    ):
         run_in_namespace('with require("take_subset"):\n    X_train[0]', take_subset=unfinished)
     run_in_namespace('with require("take_subset"):\n    X_train = take_subset([1])', take_subset=len)
     with pytest.raises(NameError):
@@ -201,13 +215,24 @@ def test_untouched_lesson_shows_finish_the_exercise_not_tracebacks(tmp_path):
     """Run top to bottom untouched, does lesson 01 stop each given cell with 'Finish exercise N above first', one
     line, and show no other error than the exercises' own placeholders and the checks' verdicts?"""
     notebook = nbformat.read(LESSONS / "01_load.ipynb", as_version=4)
-    NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute(env={**os.environ, "MNIST_PATH": "synthetic"})
-    errors = {cell.metadata.nbgrader.grade_id: output for cell in notebook.cells if cell.cell_type == "code"
-              for output in cell.outputs if output.output_type == "error"}
+    NotebookClient(
+        notebook, timeout=120, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(tmp_path)}}
+    ).execute(env={**os.environ, "MNIST_PATH": "synthetic"})
+    errors = {
+        cell.metadata.nbgrader.grade_id: output
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.output_type == "error"
+    }
     assert {grade_id: error.ename for grade_id, error in errors.items()} == {
-        "load": "NotImplementedError", "check_load_data": "CheckFailed", "explore": "ExerciseUnfinished",
-        "show_digit": "ExerciseUnfinished", "check_class_counts": "CheckFailed", "plot_counts": "ExerciseUnfinished"}
+        "load": "NotImplementedError",
+        "check_load_data": "CheckFailed",
+        "explore": "ExerciseUnfinished",
+        "show_digit": "ExerciseUnfinished",
+        "check_class_counts": "CheckFailed",
+        "plot_counts": "ExerciseUnfinished",
+    }
     for grade_id, number in (("explore", 1), ("show_digit", 1), ("plot_counts", 2)):
         shown = "\n".join(errors[grade_id].traceback)
         assert f"Finish exercise {number} above first" in shown and len(errors[grade_id].traceback) == 1, shown

@@ -45,7 +45,11 @@ def maintainers_map() -> str:
 def test_readme_map_names_every_grader_module_and_nothing_else():
     """Does the README's map name each module and package of autograder/, and only files that exist?"""
     text = maintainers_map()
-    modules = {path.name for path in (PROJECT_ROOT / "autograder").rglob("*.py") if path.name not in {"__init__.py", "__main__.py"}}
+    modules = {
+        path.name
+        for path in (PROJECT_ROOT / "autograder").rglob("*.py")
+        if path.name not in {"__init__.py", "__main__.py"}
+    }
     packages = {f"{path.parent.name}/" for path in (PROJECT_ROOT / "autograder").glob("*/__init__.py")}
     named = set(re.findall(r"\b[a-z_]+\.py\b", text))
     existing = modules | {path.name for path in PROJECT_ROOT.glob("*/*.py")}
@@ -94,8 +98,9 @@ def test_lessons_are_exactly_what_nbgrader_generates(tmp_path):
     """Does `nbgrader generate_assignment mnist` reproduce lessons/ byte for byte?"""
     shutil.copytree(SOLUTIONS, tmp_path / "solutions" / "mnist")
     shutil.copy(PROJECT_ROOT / "nbgrader_config.py", tmp_path)
-    done = subprocess.run([NBGRADER, "generate_assignment", "mnist", "--no-db", "--force"],
-                          cwd=tmp_path, capture_output=True, text=True)
+    done = subprocess.run(
+        [NBGRADER, "generate_assignment", "mnist", "--no-db", "--force"], cwd=tmp_path, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     for lesson in LESSON_NAMES:
         generated = (tmp_path / "lessons" / "mnist" / f"{lesson}.ipynb").read_bytes()
@@ -105,8 +110,12 @@ def test_lessons_are_exactly_what_nbgrader_generates(tmp_path):
 @pytest.mark.parametrize("lesson", LESSON_NAMES)
 def test_lessons_hold_no_solution_code(lesson):
     """Is every answer replaced by `raise NotImplementedError()`, with no line of the solution left?"""
-    solution_cells = [c for c in read(SOLUTIONS / f"{lesson}.ipynb").cells if c.metadata.get("nbgrader", {}).get("solution")]
-    lesson_cells = {c.metadata.nbgrader.grade_id: c for c in read(LESSONS / f"{lesson}.ipynb").cells if "nbgrader" in c.metadata}
+    solution_cells = [
+        c for c in read(SOLUTIONS / f"{lesson}.ipynb").cells if c.metadata.get("nbgrader", {}).get("solution")
+    ]
+    lesson_cells = {
+        c.metadata.nbgrader.grade_id: c for c in read(LESSONS / f"{lesson}.ipynb").cells if "nbgrader" in c.metadata
+    }
     lesson_text = (LESSONS / f"{lesson}.ipynb").read_text()
     assert "BEGIN SOLUTION" not in lesson_text
     for cell in solution_cells:

@@ -15,8 +15,15 @@ import pytest
 from support.paths import EXAMPLE_SUBMISSIONS, PROJECT_ROOT
 
 # Pieces of the lines TensorFlow, its CUDA stubs and ipykernel write about the machine, not about the grading.
-NOISE = ("oneDNN", "absl::", "cuda", "cuInit", "TF_ENABLE_ONEDNN_OPTS", "running over TCP without encryption",
-         "This TensorFlow binary is optimized")
+NOISE = (
+    "oneDNN",
+    "absl::",
+    "cuda",
+    "cuInit",
+    "TF_ENABLE_ONEDNN_OPTS",
+    "running over TCP without encryption",
+    "This TensorFlow binary is optimized",
+)
 BUILD_MODEL_MESSAGE = "layer2 has 25 units; the spec asks for 30."  # fails_units_25's one mistake, in 03_build
 
 
@@ -39,12 +46,14 @@ def run(command: list[str], **options) -> subprocess.CompletedProcess:
 def test_tensorflow_imported_quietly_writes_no_log_lines_and_leaves_standard_error_working():
     """After import_tensorflow_quietly(), do TensorFlow's import and first operation write nothing about the
     machine, while what the program itself writes to standard error still shows?"""
-    program = ("import sys\n"
-               "from autograder.quiet import import_tensorflow_quietly\n"
-               "import_tensorflow_quietly()\n"
-               "import tensorflow as tf\n"
-               "tf.reduce_sum(tf.ones(3)).numpy()\n"
-               "print('a real problem', file=sys.stderr)\n")
+    program = (
+        "import sys\n"
+        "from autograder.quiet import import_tensorflow_quietly\n"
+        "import_tensorflow_quietly()\n"
+        "import tensorflow as tf\n"
+        "tf.reduce_sum(tf.ones(3)).numpy()\n"
+        "print('a real problem', file=sys.stderr)\n"
+    )
     done = run([sys.executable, "-c", program])
     assert done.returncode == 0, done.stderr
     assert noise_in(done.stdout + done.stderr) == []
@@ -56,9 +65,20 @@ def test_mnist_grade_with_two_workers_prints_no_log_lines(tmp_path):
     """Does ``mnist-grade --jobs 2`` (spawned workers, each with its kernel factory) print only its gradebook?"""
     for student, example in (("ana", "passes_all"), ("bo", "fails_units_25")):
         (tmp_path / "submitted" / student / "mnist").mkdir(parents=True)
-        shutil.copy(EXAMPLE_SUBMISSIONS / example / "mnist" / "03_build.ipynb", tmp_path / "submitted" / student / "mnist")
-    done = run([str(Path(sys.executable).with_name("mnist-grade")), str(tmp_path / "submitted"),
-                "--output", str(tmp_path / "out"), "--jobs", "2", "--no-progress"])
+        shutil.copy(
+            EXAMPLE_SUBMISSIONS / example / "mnist" / "03_build.ipynb", tmp_path / "submitted" / student / "mnist"
+        )
+    done = run(
+        [
+            str(Path(sys.executable).with_name("mnist-grade")),
+            str(tmp_path / "submitted"),
+            "--output",
+            str(tmp_path / "out"),
+            "--jobs",
+            "2",
+            "--no-progress",
+        ]
+    )
     assert done.returncode == 0, done.stderr
     assert noise_in(done.stdout + done.stderr) == []
     assert done.stderr == ""
@@ -70,8 +90,21 @@ def test_selfcheck_shows_a_failed_checks_message_once_with_its_hint_and_no_log_l
     """Run as ``make check`` runs it (from the project, with its pytest settings), does a failing exercise show
     the check's message and hint exactly once, and nothing from TensorFlow or the kernel?"""
     shutil.copy(EXAMPLE_SUBMISSIONS / "fails_units_25" / "mnist" / "03_build.ipynb", tmp_path)
-    done = run([sys.executable, "-m", "pytest", "--pyargs", "autograder.selfcheck", "-p", "no:cacheprovider",
-                "-k", "build_model"], cwd=PROJECT_ROOT, env={"MNIST_LESSONS": str(tmp_path), "COLUMNS": "200"})
+    done = run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--pyargs",
+            "autograder.selfcheck",
+            "-p",
+            "no:cacheprovider",
+            "-k",
+            "build_model",
+        ],
+        cwd=PROJECT_ROOT,
+        env={"MNIST_LESSONS": str(tmp_path), "COLUMNS": "200"},
+    )
     output = done.stdout + done.stderr
     assert done.returncode == 1, output
     assert "1 failed" in output

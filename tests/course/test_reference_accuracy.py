@@ -27,11 +27,13 @@ def assert_as_quoted(measured: float, lesson: str, pattern: str) -> None:
     """The measured accuracy is within QUOTE_TOLERANCE points of the percentage the lesson quotes."""
     quoted = quoted_percent(lesson, pattern)
     assert abs(100 * measured - quoted) <= QUOTE_TOLERANCE, (
-        f"{lesson} quotes {quoted:.0f}%, measured {measured:.1%}: update the lesson's text")
+        f"{lesson} quotes {quoted:.0f}%, measured {measured:.1%}: update the lesson's text"
+    )
 
 
 def held_out_accuracy(train_images, train_labels, test_images, test_labels, *, scale=True) -> float:
     """Trains the reference network on the training digits; returns its accuracy on the held-out ones."""
+
     def prepare(images):
         flat = reference.flatten(images)
         return flat if scale else flat * SPEC.data.pixel_max

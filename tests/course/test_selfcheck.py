@@ -16,7 +16,10 @@ pytestmark = pytest.mark.slow
 def run_selfcheck(folder, tmp_path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "pytest", "--pyargs", "autograder.selfcheck", "-q", "-p", "no:cacheprovider", "-rf"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=1800,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=1800,
         env={**__import__("os").environ, "MNIST_LESSONS": str(folder), "MNIST_PATH": "synthetic"},
     )
 

@@ -123,8 +123,9 @@ def test_expected_md5_matches(tmp_path, labels):
     """Is a file read when its MD5 and SHA-256 match the expected ones?"""
     path = idx.write_idx(tmp_path / "labels.gz", labels)
     raw = path.read_bytes()
-    back = idx.read_idx_labels(path, expected_md5=hashlib.md5(raw).hexdigest().upper(),
-                               expected_sha256=hashlib.sha256(raw).hexdigest())
+    back = idx.read_idx_labels(
+        path, expected_md5=hashlib.md5(raw).hexdigest().upper(), expected_sha256=hashlib.sha256(raw).hexdigest()
+    )
     np.testing.assert_array_equal(back, labels)
 
 

@@ -17,8 +17,8 @@ from digits.errors import MnistDataError, MnistUnavailableError, SyntheticDigits
 SHARED = mnist.shared_mnist_dir(PROJECT_ROOT)
 EXPECTED_SHARED = (PROJECT_ROOT / ".." / "shared" / "data" / "mnist").resolve()
 needs_shared_files = pytest.mark.skipif(
-    SHARED is None,
-    reason=f"official MNIST test files not found at {EXPECTED_SHARED}; real-data checks skipped")
+    SHARED is None, reason=f"official MNIST test files not found at {EXPECTED_SHARED}; real-data checks skipped"
+)
 
 # How many of each digit the official 10,000-image MNIST test set holds.
 T10K_LABEL_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -27,8 +27,7 @@ T10K_LABEL_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 def small_split(n, seed):
     """n random uint8 28x28 images and labels 0-9."""
     rng = np.random.default_rng(seed)
-    return (rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8),
-            rng.integers(0, 10, size=n, dtype=np.uint8))
+    return (rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8), rng.integers(0, 10, size=n, dtype=np.uint8))
 
 
 def write_idx_folder(folder, train=(12, 1), test=(6, 2), prefixes=("train", "t10k")):
@@ -82,6 +81,7 @@ def no_mnist_path(monkeypatch):
 
 
 # --- MNIST_PATH=<file>.npz -----------------------------------------------------------------
+
 
 def test_npz_via_mnist_path(monkeypatch, npz_path):
     """Does MNIST_PATH=<file>.npz load that file, with Keras's dtypes and shapes?"""
@@ -172,6 +172,7 @@ def test_npy_saved_as_npz(npz_path):
 
 # --- MNIST_PATH=<folder of IDX files> ------------------------------------------------------
 
+
 def test_folder_via_mnist_path(monkeypatch, tmp_path):
     """Does MNIST_PATH=<folder> load the four IDX files once their official MD5s match?"""
     folder = tmp_path / "idx"
@@ -190,9 +191,12 @@ def test_folder_official_md5_mismatch(monkeypatch, tmp_path):
     folder = tmp_path / "idx"
     write_idx_folder(folder)
     monkeypatch.setenv("MNIST_PATH", str(folder))
-    with pytest.raises(MnistDataError, match=r"train-images-idx3-ubyte\.gz: bad checksum: its MD5 is "
-                                             r"[0-9a-f]{32} but the official MNIST MD5 says "
-                                             r"f68b3c2dcbeaaa9fbdd348bbdeb94873"):
+    with pytest.raises(
+        MnistDataError,
+        match=r"train-images-idx3-ubyte\.gz: bad checksum: its MD5 is "
+        r"[0-9a-f]{32} but the official MNIST MD5 says "
+        r"f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    ):
         mnist.load_data()
 
 
@@ -213,8 +217,11 @@ def test_folder_sums_file_differs(tmp_path, algorithm, sums_name):
     folder = tmp_path / "idx"
     write_idx_folder(folder)
     write_sums(folder, algorithm, tamper={"t10k-labels-idx1-ubyte.gz"})
-    with pytest.raises(MnistDataError, match=rf"t10k-labels-idx1-ubyte\.gz: bad checksum: its "
-                                             rf"{algorithm.upper()} is [0-9a-f]+ but \S*{sums_name} says"):
+    with pytest.raises(
+        MnistDataError,
+        match=rf"t10k-labels-idx1-ubyte\.gz: bad checksum: its "
+        rf"{algorithm.upper()} is [0-9a-f]+ but \S*{sums_name} says",
+    ):
         mnist.load_idx_folder(folder, check_official_md5=False)
 
 
@@ -248,8 +255,11 @@ def test_folder_image_label_count_mismatch(tmp_path):
     folder = tmp_path / "idx"
     write_idx_folder(folder)
     idx.write_idx(folder / "t10k-labels-idx1-ubyte.gz", np.zeros(5, dtype=np.uint8))
-    with pytest.raises(MnistDataError, match="t10k-images-idx3-ubyte.gz / t10k-labels-idx1-ubyte.gz: "
-                                             "image and label counts differ: 6 images but 5 labels"):
+    with pytest.raises(
+        MnistDataError,
+        match="t10k-images-idx3-ubyte.gz / t10k-labels-idx1-ubyte.gz: "
+        "image and label counts differ: 6 images but 5 labels",
+    ):
         mnist.load_idx_folder(folder, check_official_md5=False)
 
 
@@ -292,11 +302,15 @@ def test_folder_wrong_magic(tmp_path):
 
 # --- other MNIST_PATH values ----------------------------------------------------------------
 
+
 def test_mnist_path_missing(monkeypatch, tmp_path):
     """Is an error raised, saying what MNIST_PATH may be, when it names a missing path?"""
     monkeypatch.setenv("MNIST_PATH", str(tmp_path / "nowhere.npz"))
-    with pytest.raises(MnistUnavailableError, match=r"nowhere\.npz does not exist\. Set MNIST_PATH to "
-                                                    r"a Keras mnist\.npz file, to a folder"):
+    with pytest.raises(
+        MnistUnavailableError,
+        match=r"nowhere\.npz does not exist\. Set MNIST_PATH to "
+        r"a Keras mnist\.npz file, to a folder",
+    ):
         mnist.load_data()
 
 
@@ -312,8 +326,11 @@ def test_mnist_path_unknown_file_type(monkeypatch, tmp_path):
 def test_mnist_path_synthetic(monkeypatch):
     """Does MNIST_PATH=synthetic warn and return 6,000 training and 1,000 test digits?"""
     monkeypatch.setenv("MNIST_PATH", "synthetic")
-    with pytest.warns(SyntheticDigitsWarning, match=r"synthetic digits rendered from fonts "
-                                                    r"\(MNIST_PATH=synthetic\), not real handwriting"):
+    with pytest.warns(
+        SyntheticDigitsWarning,
+        match=r"synthetic digits rendered from fonts "
+        r"\(MNIST_PATH=synthetic\), not real handwriting",
+    ):
         (x_train, y_train), (x_test, y_test) = mnist.load_data()
     assert x_train.shape == (6000, 28, 28) and y_train.shape == (6000,)
     assert x_test.shape == (1000, 28, 28) and y_test.shape == (1000,)
@@ -323,6 +340,7 @@ def test_mnist_path_synthetic(monkeypatch):
 
 # --- MNIST_PATH unset: Keras's cache and download ------------------------------------------
 
+
 def test_offline_without_cache_names_both_fixes(tmp_path):
     """With no MNIST_PATH, no Keras cache and no network, is the error clear and immediate?
 
@@ -331,8 +349,7 @@ def test_offline_without_cache_names_both_fixes(tmp_path):
     once, and no data are fetched even on a machine that is online.
     """
     keras_home = tmp_path / "keras_home"
-    env = {key: value for key, value in os.environ.items()
-           if key not in {"MNIST_PATH", "NO_PROXY", "no_proxy"}}
+    env = {key: value for key, value in os.environ.items() if key not in {"MNIST_PATH", "NO_PROXY", "no_proxy"}}
     env.update(KERAS_HOME=str(keras_home), TF_CPP_MIN_LOG_LEVEL="3")
     for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
         env[name] = "http://127.0.0.1:9"
@@ -345,8 +362,9 @@ def test_offline_without_cache_names_both_fixes(tmp_path):
             print("RAISED:", exc)
     """)
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, env=env,
-                            capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=180
+    )
     elapsed = time.monotonic() - started
     assert "RAISED:" in result.stdout, result.stdout + result.stderr
     message = result.stdout.split("RAISED:", 1)[1]
@@ -358,6 +376,7 @@ def test_offline_without_cache_names_both_fixes(tmp_path):
 
 
 # --- the official test files beside the project ---------------------------------------------
+
 
 def test_shared_mnist_dir_absent(tmp_path):
     """Does shared_mnist_dir return None when the project has no ../shared/data/mnist?"""
@@ -398,8 +417,10 @@ def test_real_file_damaged_copy_fails_official_md5(tmp_path):
     data = bytearray((SHARED / "t10k-labels-idx1-ubyte.gz").read_bytes())
     data[len(data) // 2] ^= 0xFF
     (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(bytes(data))
-    (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(
-        (SHARED / "t10k-images-idx3-ubyte.gz").read_bytes())
-    with pytest.raises(MnistDataError, match=r"t10k-labels-idx1-ubyte\.gz: bad checksum: its MD5 .* "
-                                             r"official MNIST MD5 says ec29112dd5afa0611ce80d1b7f02629c"):
+    (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes((SHARED / "t10k-images-idx3-ubyte.gz").read_bytes())
+    with pytest.raises(
+        MnistDataError,
+        match=r"t10k-labels-idx1-ubyte\.gz: bad checksum: its MD5 .* "
+        r"official MNIST MD5 says ec29112dd5afa0611ce80d1b7f02629c",
+    ):
         mnist.load_idx_pair(tmp_path, "t10k")

@@ -23,8 +23,7 @@ def centres_of_mass(images):
     weights = images.astype(np.float64)
     total = weights.sum(axis=(1, 2))
     position = np.arange(28) + 0.5
-    return ((weights.sum(axis=2) * position).sum(axis=1) / total,
-            (weights.sum(axis=1) * position).sum(axis=1) / total)
+    return ((weights.sum(axis=2) * position).sum(axis=1) / total, (weights.sum(axis=1) * position).sum(axis=1) / total)
 
 
 def test_shapes_dtypes_and_values(sample):
@@ -105,16 +104,26 @@ def test_small_dense_network_learns_but_not_perfectly(train_test):
     keras = pytest.importorskip("keras")
     (x_train, y_train), (x_test, y_test) = train_test
     keras.utils.set_random_seed(42)
-    model = keras.Sequential([
-        keras.Input(shape=(784,)),
-        keras.layers.Dense(100, activation="relu"),
-        keras.layers.Dense(30, activation="relu"),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
-    model.compile(optimizer=keras.optimizers.Adam(0.001),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=False),
-                  metrics=["accuracy"])
-    model.fit(x_train[:3000].reshape(-1, 784) / 255.0, y_train[:3000], epochs=20,
-              batch_size=32, validation_split=0.2, verbose=0)
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(784,)),
+            keras.layers.Dense(100, activation="relu"),
+            keras.layers.Dense(30, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.001),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=False),
+        metrics=["accuracy"],
+    )
+    model.fit(
+        x_train[:3000].reshape(-1, 784) / 255.0,
+        y_train[:3000],
+        epochs=20,
+        batch_size=32,
+        validation_split=0.2,
+        verbose=0,
+    )
     _, accuracy = model.evaluate(x_test.reshape(-1, 784) / 255.0, y_test, verbose=0)
     assert 0.90 <= accuracy <= 0.995

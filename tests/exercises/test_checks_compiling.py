@@ -13,12 +13,14 @@ from autograder.results import Outcome
 
 def compiler(loss=None, optimizer=None, metrics=("accuracy",)):
     """A compile_model(model) that compiles in place; loss and optimizer default to the spec's (built per call)."""
+
     def compile_model(model):
         model.compile(
             loss=loss if loss is not None else keras.losses.SparseCategoricalCrossentropy(from_logits=False),
             optimizer=optimizer() if callable(optimizer) else optimizer or keras.optimizers.Adam(learning_rate=0.001),
             metrics=list(metrics),
         )
+
     return compile_model
 
 
@@ -49,9 +51,16 @@ def test_softmax_with_from_logits_true_fails_as_a_wrong_description():
 
 def test_linear_output_with_from_logits_true_fails_on_from_logits():
     """With a linear output (not the spec's), does from_logits=True fail as a plain from_logits mismatch?"""
+
     def linear_model():
-        return keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(100, activation="relu"),
-                                 keras.layers.Dense(30, activation="relu"), keras.layers.Dense(10)])
+        return keras.Sequential(
+            [
+                keras.Input(shape=(784,)),
+                keras.layers.Dense(100, activation="relu"),
+                keras.layers.Dense(30, activation="relu"),
+                keras.layers.Dense(10),
+            ]
+        )
 
     result = check(compiler(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)), linear_model)
     assert_scored(result, "compile_model", passed=False)
@@ -106,8 +115,13 @@ def test_no_metrics_fails():
 
 def test_every_compile_mistake_is_reported():
     """With the wrong loss, from_logits, optimizer, rate and metrics all at once, is each one reported?"""
-    result = check(compiler(loss=keras.losses.CategoricalCrossentropy(from_logits=True),
-                            optimizer=lambda: keras.optimizers.SGD(learning_rate=0.05), metrics=["mae"]))
+    result = check(
+        compiler(
+            loss=keras.losses.CategoricalCrossentropy(from_logits=True),
+            optimizer=lambda: keras.optimizers.SGD(learning_rate=0.05),
+            metrics=["mae"],
+        )
+    )
     assert_scored(result, "compile_model", passed=False)
     message = result.message
     assert "Your loss is 'categorical_crossentropy'" in message
@@ -126,18 +140,25 @@ def test_uncompiled_fails():
     assert "model.compile" in result.hint
 
 
-@pytest.mark.parametrize("metric", ["acc", "sparse_categorical_accuracy", keras.metrics.SparseCategoricalAccuracy],
-                         ids=["acc", "sparse_categorical_accuracy", "SparseCategoricalAccuracy()"])
+@pytest.mark.parametrize(
+    "metric",
+    ["acc", "sparse_categorical_accuracy", keras.metrics.SparseCategoricalAccuracy],
+    ids=["acc", "sparse_categorical_accuracy", "SparseCategoricalAccuracy()"],
+)
 def test_other_spellings_of_accuracy_pass(metric):
     """Is accuracy accepted as 'acc', 'sparse_categorical_accuracy' or keras.metrics.SparseCategoricalAccuracy()?"""
+
     def compile_model(model):
         compiler(metrics=[metric() if isinstance(metric, type) else metric])(model)
 
     assert_scored(check(compile_model), "compile_model", passed=True)
 
 
-@pytest.mark.parametrize("loss", ["sparse_categorical_crossentropy", keras.losses.sparse_categorical_crossentropy],
-                         ids=["string", "function"])
+@pytest.mark.parametrize(
+    "loss",
+    ["sparse_categorical_crossentropy", keras.losses.sparse_categorical_crossentropy],
+    ids=["string", "function"],
+)
 def test_loss_as_string_or_function_passes(loss):
     """Is the loss accepted as the string 'sparse_categorical_crossentropy' or Keras's function?"""
     assert_scored(check(compiler(loss=loss)), "compile_model", passed=True)
@@ -150,6 +171,7 @@ def test_optimizer_as_string_adam_passes():
 
 def test_returning_a_new_compiled_model_is_accepted():
     """Is a compile_model that returns a new, compiled model (leaving its argument alone) accepted?"""
+
     def compile_model(model):
         fresh = reference.build_model()
         reference.compile_model(fresh)
@@ -160,6 +182,7 @@ def test_returning_a_new_compiled_model_is_accepted():
 
 def test_compiling_in_place_and_returning_something_else_is_accepted():
     """Is a compile_model that compiles in place and returns a non-model still judged on the model?"""
+
     def compile_model(model):
         reference.compile_model(model)
         return "done"
@@ -169,9 +192,16 @@ def test_compiling_in_place_and_returning_something_else_is_accepted():
 
 def test_sigmoid_output_is_reported():
     """Does compiling a sigmoid-output network the spec's way still fail, naming sigmoid?"""
+
     def sigmoid_model():
-        return keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(100, activation="relu"),
-                                 keras.layers.Dense(30, activation="relu"), keras.layers.Dense(10, activation="sigmoid")])
+        return keras.Sequential(
+            [
+                keras.Input(shape=(784,)),
+                keras.layers.Dense(100, activation="relu"),
+                keras.layers.Dense(30, activation="relu"),
+                keras.layers.Dense(10, activation="sigmoid"),
+            ]
+        )
 
     result = check(reference.compile_model, sigmoid_model)
     assert_scored(result, "compile_model", passed=False)
@@ -206,7 +236,9 @@ def test_helpers_read_compile_configs():
     assert snake_case("SparseCategoricalCrossentropy") == "sparse_categorical_crossentropy"
     assert loss_settings("SparseCategoricalCrossentropy") == ("sparse_categorical_crossentropy", False)
     assert loss_settings({"class_name": "SparseCategoricalCrossentropy", "config": {"from_logits": True}}) == (
-        "sparse_categorical_crossentropy", True)
+        "sparse_categorical_crossentropy",
+        True,
+    )
     assert loss_settings(None) == (None, False)
     assert metric_names(["accuracy", {"config": {"name": "acc"}}, [["mae"]]]) == ["accuracy", "acc", "mae"]
 

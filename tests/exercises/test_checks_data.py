@@ -14,8 +14,12 @@ from autograder.spec import SPEC
 def mnist_like(n_train=50, n_test=20, seed=0):
     """Four arrays shaped like mnist.load_data()'s: uint8 (N, 28, 28) images and uint8 labels 0-9."""
     rng = np.random.default_rng(seed)
-    return (rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8), rng.integers(0, 10, n_train).astype(np.uint8),
-            rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8), rng.integers(0, 10, n_test).astype(np.uint8))
+    return (
+        rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        rng.integers(0, 10, n_train).astype(np.uint8),
+        rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        rng.integers(0, 10, n_test).astype(np.uint8),
+    )
 
 
 def scaled(images):
@@ -27,6 +31,7 @@ PERMUTATION = np.random.default_rng(1).permutation(784)
 
 
 # load_data
+
 
 def test_load_data_right_arrays_pass():
     """Do four arrays shaped like MNIST's pass with the spec's points?"""
@@ -106,6 +111,7 @@ def test_check_load_data_called_directly():
 
 # class_counts
 
+
 def test_class_counts_bincount_passes():
     """Does np.bincount(y, minlength=10) pass on the grader's labels?"""
     result = run_check("class_counts", lambda y: np.bincount(y, minlength=10))
@@ -140,6 +146,7 @@ def test_class_counts_hard_coded_fails_naming_every_digit():
 
 def test_class_counts_one_wrong_digit_is_named():
     """When only digit 3 is off by one, is digit 3 (and only digit 3) named?"""
+
     def off_by_one(y):
         counts = np.bincount(y, minlength=10)
         counts[3] += 1
@@ -166,6 +173,7 @@ def test_class_counts_none_fails():
 
 def test_class_counts_not_implemented_is_not_attempted():
     """Is a class_counts that still raises NotImplementedError not attempted, 0 points?"""
+
     def class_counts(y):
         raise NotImplementedError()
 
@@ -177,6 +185,7 @@ def test_class_counts_not_implemented_is_not_attempted():
 
 def test_class_counts_crash_is_error_with_exception_text():
     """Is a class_counts that raises ValueError an error whose message carries the exception's text?"""
+
     def class_counts(y):
         raise ValueError("labels look odd")
 
@@ -189,6 +198,7 @@ def test_class_counts_crash_is_error_with_exception_text():
 
 def test_class_counts_gets_a_copy_of_the_labels():
     """Does a class_counts that scribbles on its input still get judged against the grader's own labels?"""
+
     def destructive(y):
         counts = np.bincount(y, minlength=10)
         y[:] = 0
@@ -198,6 +208,7 @@ def test_class_counts_gets_a_copy_of_the_labels():
 
 
 # flatten
+
 
 def test_flatten_reference_passes():
     """Does the reference flatten pass with the spec's points?"""
@@ -278,6 +289,7 @@ def test_check_flatten_directly_on_own_images():
 
 # take_subset
 
+
 def test_take_subset_reference_passes():
     """Does the reference take_subset pass with the spec's points?"""
     assert_scored(run_check("take_subset", reference.take_subset), "take_subset", passed=True)
@@ -285,6 +297,7 @@ def test_take_subset_reference_passes():
 
 def test_take_subset_random_subset_fails():
     """Does a random subset fail for both calls, saying the first n rows were expected?"""
+
     def random_subset(x, y, n=3000):
         picks = np.random.default_rng(0).choice(len(x), n, replace=False)
         return x[picks], y[picks]
@@ -306,7 +319,7 @@ def test_take_subset_misaligned_fails():
 
 def test_take_subset_off_by_one_labels_fail():
     """Does taking y[1:n+1] with x[:n] fail on both calls?"""
-    result = run_check("take_subset", lambda x, y, n=3000: (x[:n], y[1:n + 1]))
+    result = run_check("take_subset", lambda x, y, n=3000: (x[:n], y[1 : n + 1]))
     assert_scored(result, "take_subset", passed=False)
     assert len(result.message.splitlines()) == 2
     assert "misaligned" in result.message
@@ -354,15 +367,18 @@ def test_check_take_subset_directly():
     assert "3000 images and 2999 labels" in bad.message
 
 
-@pytest.mark.parametrize("answer", [lambda y: np.bincount(y, minlength=10), lambda y: np.unique(y, return_counts=True)[1]])
+@pytest.mark.parametrize(
+    "answer", [lambda y: np.bincount(y, minlength=10), lambda y: np.unique(y, return_counts=True)[1]]
+)
 def test_check_class_counts_directly_agrees_with_run_check(answer):
     """Does the plain check give the same result as run_check for the same labels?"""
     labels = probes.class_count_labels()
     assert check_class_counts(labels, answer(labels)) == run_check("class_counts", answer)
 
 
-@pytest.mark.parametrize(("answer", "found"), [(lambda images: None, "a NoneType"), (lambda images: "done", "a str")],
-                         ids=["none", "str"])
+@pytest.mark.parametrize(
+    ("answer", "found"), [(lambda images: None, "a NoneType"), (lambda images: "done", "a str")], ids=["none", "str"]
+)
 def test_flatten_returning_no_array_says_what_it_returned(answer, found):
     """Known wrong: a flatten that returns None (no return statement) or a string: is that named, instead of
     "turned 5 images into shape ()" and "dtype object"?"""
@@ -387,7 +403,8 @@ def test_take_subset_pair_of_nones_fails_saying_so():
         f"take_subset(x, y, n={probes.SUBSET_N}) returned (a NoneType, a NoneType); expected two arrays, the first "
         f"{probes.SUBSET_N} images and labels.",
         f"take_subset(x, y) with its default n returned (a NoneType, a NoneType); expected two arrays, the first "
-        f"{SPEC.data.subset_size} images and labels."]
+        f"{SPEC.data.subset_size} images and labels.",
+    ]
 
 
 def test_load_data_success_names_the_specs_shape():
@@ -397,4 +414,7 @@ def test_load_data_success_names_the_specs_shape():
     labels = np.array([0, 1, SPEC.data.num_classes - 1], np.uint8)
     result = check_load_data(images, labels, images, labels)
     assert_scored(result, "load_data", passed=True)
-    assert result.message == f"Your data is loaded: uint8 images of {rows}x{cols} with one label 0-{SPEC.data.num_classes - 1} per image."
+    assert (
+        result.message
+        == f"Your data is loaded: uint8 images of {rows}x{cols} with one label 0-{SPEC.data.num_classes - 1} per image."
+    )

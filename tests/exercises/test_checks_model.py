@@ -26,7 +26,12 @@ def spec_layers(**changes):
     """The spec's three Dense layers; changes={'layer2': dict(units=25)} alters one of them."""
     layers = []
     for layer in SPEC.model.layers:
-        settings = {"units": layer.units, "activation": layer.activation, "name": layer.name, **changes.get(layer.name, {})}
+        settings = {
+            "units": layer.units,
+            "activation": layer.activation,
+            "name": layer.name,
+            **changes.get(layer.name, {}),
+        }
         layers.append(dense(**settings))
     return layers
 
@@ -46,13 +51,16 @@ def test_spec_model_passes():
 
 def test_handwritten_spec_model_passes():
     """Does a hand-written Sequential with the spec's layers pass, like the lesson's solution?"""
+
     def build_model():
-        return keras.Sequential([
-            keras.Input(shape=(784,)),
-            keras.layers.Dense(100, activation="relu", name="layer1"),
-            keras.layers.Dense(30, activation="relu", name="layer2"),
-            keras.layers.Dense(10, activation="softmax", name="layer3"),
-        ])
+        return keras.Sequential(
+            [
+                keras.Input(shape=(784,)),
+                keras.layers.Dense(100, activation="relu", name="layer1"),
+                keras.layers.Dense(30, activation="relu", name="layer2"),
+                keras.layers.Dense(10, activation="softmax", name="layer3"),
+            ]
+        )
 
     assert_scored(run_check("build_model", build_model), "build_model", passed=True)
 
@@ -61,7 +69,10 @@ def test_missing_layer2_fails_with_counts():
     """Does a model missing layer2 fail, saying it has 2 Dense layers and the wrong parameter count?"""
     result = run_check("build_model", lambda: sequential(dense(100, "relu", "layer1"), dense(10, "softmax", "layer3")))
     assert_scored(result, "build_model", passed=False)
-    assert "Your model has 2 Dense layers (layer1, layer3); the spec asks for 3 (layer1, layer2, layer3)." in result.message
+    assert (
+        "Your model has 2 Dense layers (layer1, layer3); the spec asks for 3 (layer1, layer2, layer3)."
+        in result.message
+    )
     assert "Your model has 79,510 parameters; the spec's network has 81,840." in result.message
 
 
@@ -86,8 +97,15 @@ def test_fourth_dense_layer_fails_as_one_too_many():
 
 def test_extra_middle_layer_is_the_one_too_many():
     """Does an extra Dense layer inserted before layer3 get named as the extra one, not layer3?"""
-    result = run_check("build_model", lambda: sequential(dense(100, "relu", "layer1"), dense(30, "relu", "layer2"),
-                                                         dense(30, "relu", "extra"), dense(10, "softmax", "layer3")))
+    result = run_check(
+        "build_model",
+        lambda: sequential(
+            dense(100, "relu", "layer1"),
+            dense(30, "relu", "layer2"),
+            dense(30, "relu", "extra"),
+            dense(10, "softmax", "layer3"),
+        ),
+    )
     assert "'extra' is one too many" in result.message
     assert "'layer3' is one too many" not in result.message
 
@@ -128,8 +146,9 @@ def test_linear_output_fails_with_softmax_hint():
 
 def test_several_mistakes_in_one_model_are_all_reported():
     """With a wrong name, wrong units and a wrong activation on different layers, is each one reported?"""
-    result = run_check("build_model", builder(layer1={"name": "hidden"}, layer2={"units": 25},
-                                              layer3={"activation": "sigmoid"}))
+    result = run_check(
+        "build_model", builder(layer1={"name": "hidden"}, layer2={"units": 25}, layer3={"activation": "sigmoid"})
+    )
     assert_scored(result, "build_model", passed=False)
     assert "The 1st Dense layer is named 'hidden'; the spec asks for 'layer1'." in result.message
     assert "layer2 has 25 units; the spec asks for 30." in result.message

@@ -28,8 +28,6 @@ def close_figures():
     plt.close("all")
 
 
-
-
 def probabilities(model, rows):
     """The model's (k, 10) output for a batch of rows, as NumPy."""
     return keras.ops.convert_to_numpy(model(rows))
@@ -42,9 +40,14 @@ def predict_digit(model, image):
 
 
 def build_with_25_units():
-    return keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(100, activation="relu", name="layer1"),
-                             keras.layers.Dense(25, activation="relu", name="layer2"),
-                             keras.layers.Dense(10, activation="softmax", name="layer3")])
+    return keras.Sequential(
+        [
+            keras.Input(shape=(784,)),
+            keras.layers.Dense(100, activation="relu", name="layer1"),
+            keras.layers.Dense(25, activation="relu", name="layer2"),
+            keras.layers.Dense(10, activation="softmax", name="layer3"),
+        ]
+    )
 
 
 def plot_predictions(model, X, y, n=8, seed=None, *, grid=(2, 4), swap=False, reshape=(28, 28), scale=1, drawn=None):
@@ -62,6 +65,7 @@ def plot_predictions(model, X, y, n=8, seed=None, *, grid=(2, 4), swap=False, re
 
 # predict_digit
 
+
 def test_predict_digit_right_answer_passes():
     """Does (int(argmax), probabilities) pass with the spec's points?"""
     assert_scored(run_check("predict_digit", predict_digit, reference.build_model), "predict_digit", passed=True)
@@ -69,6 +73,7 @@ def test_predict_digit_right_answer_passes():
 
 def test_predict_digit_with_model_predict_passes():
     """Does the lesson's solution, model.predict(image[np.newaxis])[0], pass?"""
+
     def solution(model, image):
         p = model.predict(image[np.newaxis], verbose=0)[0]
         return int(np.argmax(p)), p
@@ -82,6 +87,7 @@ def test_numpy_int_label_passes():
     It is, twice over: the round trip turns NumPy scalars into Python ints (np.generic -> .item()),
     and check_predict_digit itself accepts np.integer labels.
     """
+
     def numpy_label(model, image):
         p = probabilities(model, image[np.newaxis])[0]
         return np.argmax(p), p
@@ -96,14 +102,16 @@ def test_numpy_int_label_passes():
 
 def test_float_label_fails():
     """Is a float label rejected, asking for a Python int?"""
-    result = run_check("predict_digit", lambda m, i: (float(predict_digit(m, i)[0]), predict_digit(m, i)[1]),
-                       reference.build_model)
+    result = run_check(
+        "predict_digit", lambda m, i: (float(predict_digit(m, i)[0]), predict_digit(m, i)[1]), reference.build_model
+    )
     assert_scored(result, "predict_digit", passed=False)
     assert "the label is a float; expected a Python int" in result.message
 
 
 def test_unnormalised_scores_fail():
     """Do log-probabilities (scores that don't sum to 1) fail, saying what they sum to?"""
+
     def scores(model, image):
         label, p = predict_digit(model, image)
         return label, np.log(p)
@@ -115,6 +123,7 @@ def test_unnormalised_scores_fail():
 
 def test_wrong_label_fails():
     """Does returning the least probable digit fail, naming the label and the argmax?"""
+
     def argmin(model, image):
         _, p = predict_digit(model, image)
         return int(np.argmin(p)), p
@@ -135,6 +144,7 @@ def test_other_models_probabilities_fail():
 
 def test_batch_shaped_probabilities_fail():
     """Do (1, 10) probabilities (row 0 not taken) fail, naming the shape?"""
+
     def batch(model, image):
         label, p = predict_digit(model, image)
         return label, p[np.newaxis]
@@ -153,6 +163,7 @@ def test_probabilities_alone_fail():
 
 def test_predict_digit_reports_every_mistake():
     """With a float label and unnormalised scores, are both mistakes reported?"""
+
     def two_mistakes(model, image):
         label, p = predict_digit(model, image)
         return float(label), np.log(p)
@@ -173,6 +184,7 @@ def test_wrong_architecture_is_error_mentioning_lesson_03():
 
 # plot_predictions
 
+
 def test_plot_predictions_right_answer_passes():
     """Does a right plot_predictions (2x4 grid, 28x28 images, 'P: p  T: t') pass with the spec's points?"""
     result = run_check("plot_predictions", plot_predictions, reference.build_model)
@@ -188,8 +200,9 @@ def test_plot_predictions_unscaled_images_pass():
 def test_swapped_titles_fail_for_every_differing_panel():
     """With P and T swapped, is every panel whose P and T differ reported for both?"""
     drawn = []
-    result = run_check("plot_predictions", lambda *a, **k: plot_predictions(*a, **k, swap=True, drawn=drawn),
-                       reference.build_model)
+    result = run_check(
+        "plot_predictions", lambda *a, **k: plot_predictions(*a, **k, swap=True, drawn=drawn), reference.build_model
+    )
     assert_scored(result, "plot_predictions", passed=False)
     differing = [(number, p, t) for number, (p, t) in enumerate(drawn, start=1) if p != t]
     assert differing, "the probe should show some digits the fixed weights get wrong"
@@ -201,16 +214,20 @@ def test_swapped_titles_fail_for_every_differing_panel():
 
 def test_seven_panels_fail():
     """Does a figure with 7 panels fail, naming 7 and 8?"""
-    result = run_check("plot_predictions", lambda model, X, y, n=8, seed=None: plot_predictions(model, X, y, n - 1, seed),
-                       reference.build_model)
+    result = run_check(
+        "plot_predictions",
+        lambda model, X, y, n=8, seed=None: plot_predictions(model, X, y, n - 1, seed),
+        reference.build_model,
+    )
     assert_scored(result, "plot_predictions", passed=False)
     assert result.message == "Your figure has 7 image panels; the spec asks for 8."
 
 
 def test_unreshaped_images_fail_for_every_panel():
     """Do images left as (1, 784) rows fail, naming the shape for each of the 8 panels?"""
-    result = run_check("plot_predictions", lambda *a, **k: plot_predictions(*a, **k, reshape=(1, 784)),
-                       reference.build_model)
+    result = run_check(
+        "plot_predictions", lambda *a, **k: plot_predictions(*a, **k, reshape=(1, 784)), reference.build_model
+    )
     assert_scored(result, "plot_predictions", passed=False)
     for number in range(1, 9):
         assert f"Panel {number} shows an image of shape (1, 784); expected a 28x28 digit." in result.message
@@ -219,6 +236,7 @@ def test_unreshaped_images_fail_for_every_panel():
 
 def test_returning_none_fails():
     """Does a plot_predictions that draws but returns None fail, asking for a Figure?"""
+
     def no_return(*args, **kwargs):
         plot_predictions(*args, **kwargs)
 
@@ -230,13 +248,16 @@ def test_returning_none_fails():
 
 def test_one_by_eight_grid_fails_naming_2x4():
     """Does a 1x8 grid fail, naming 1x8 and 2x4?"""
-    result = run_check("plot_predictions", lambda *a, **k: plot_predictions(*a, **k, grid=(1, 8)), reference.build_model)
+    result = run_check(
+        "plot_predictions", lambda *a, **k: plot_predictions(*a, **k, grid=(1, 8)), reference.build_model
+    )
     assert_scored(result, "plot_predictions", passed=False)
     assert result.message == "Your panels sit in a 1x8 layout; the spec asks for a 2x4 grid."
 
 
 def test_several_figure_mistakes_are_all_reported():
     """With 6 panels in a 2x3 grid, are both the count and the grid reported?"""
+
     def small(model, X, y, n=8, seed=None):
         return plot_predictions(model, X, y, 6, seed, grid=(2, 3))
 
@@ -248,6 +269,7 @@ def test_several_figure_mistakes_are_all_reported():
 
 def test_titles_without_labels_fail():
     """Do titles without P and T numbers fail, quoting the title and the expected form?"""
+
     def untitled(model, X, y, n=8, seed=None):
         fig = plot_predictions(model, X, y, n, seed)
         for ax in fig.get_axes():
@@ -269,12 +291,14 @@ def test_plot_predictions_wrong_architecture_is_error():
 
 def titled(make_title):
     """A right plot_predictions whose panel titles are make_title(p, t) instead of 'P: p  T: t'."""
+
     def plot(model, X, y, n=8, seed=None):
         drawn = []
         fig = plot_predictions(model, X, y, n, seed, drawn=drawn)
         for ax, (p, t) in zip(fig.get_axes(), drawn):
             ax.set_title(make_title(p, t))
         return fig
+
     return plot
 
 
@@ -286,8 +310,9 @@ def test_probability_in_title_is_quoted_not_read_as_a_digit():
     lines = result.message.splitlines()
     assert len(lines) == 8
     assert lines[0].startswith("Panel 1 is titled 'P: 0.87  T: ")
-    assert lines[0].endswith(": P should be the predicted digit (an integer 0-9), not a probability. "
-                             "Expected a title like 'P: 3  T: 3'.")
+    assert lines[0].endswith(
+        ": P should be the predicted digit (an integer 0-9), not a probability. Expected a title like 'P: 3  T: 3'."
+    )
     assert "says P: 0" not in result.message
 
 
@@ -297,7 +322,8 @@ def test_percentage_and_word_labels_are_quoted():
     assert_scored(result, "plot_predictions", passed=False)
     assert result.message.splitlines()[0] == (
         "Panel 1 is titled 'P: 87%  T: seven': P should be the predicted digit (an integer 0-9), not a probability; "
-        "T should be the true label (an integer 0-9), not 'seven'. Expected a title like 'P: 3  T: 3'.")
+        "T should be the true label (an integer 0-9), not 'seven'. Expected a title like 'P: 3  T: 3'."
+    )
 
 
 def test_lowercase_keys_are_quoted_asking_for_capital_p_and_t():
@@ -315,20 +341,28 @@ def test_a_title_without_t_says_t_is_missing():
     assert ": it has no T (the true label). Expected a title like 'P: 3  T: 3'." in result.message.splitlines()[0]
 
 
-@pytest.mark.parametrize("make_title", [
-    lambda p, t: f"Pred={p}, True={t}",
-    lambda p, t: f"P:{p} T:{t}",
-    lambda p, t: f"Prob: 0.87  Pred: {p}  T: {t}",  # a probability as well as the digit: the digit is read
-    lambda p, t: f"P: {p}.  T: {t}.",
-], ids=["pred-true", "no-spaces", "probability-too", "full-stops"])
+@pytest.mark.parametrize(
+    "make_title",
+    [
+        lambda p, t: f"Pred={p}, True={t}",
+        lambda p, t: f"P:{p} T:{t}",
+        lambda p, t: f"Prob: 0.87  Pred: {p}  T: {t}",  # a probability as well as the digit: the digit is read
+        lambda p, t: f"P: {p}.  T: {t}.",
+    ],
+    ids=["pred-true", "no-spaces", "probability-too", "full-stops"],
+)
 def test_other_right_title_forms_pass(make_title):
     """Known right: titles that give both digits as whole integers after a P... and a T... word pass."""
-    assert_scored(run_check("plot_predictions", titled(make_title), reference.build_model), "plot_predictions", passed=True)
+    assert_scored(
+        run_check("plot_predictions", titled(make_title), reference.build_model), "plot_predictions", passed=True
+    )
 
 
 def test_a_word_that_starts_with_p_is_not_quoted_as_a_label():
     """Known wrong: titles 'Panel' (no labels at all): is it the no-label message, not "P should be ..., not 'l'"?"""
     result = run_check("plot_predictions", titled(lambda p, t: "Panel"), reference.build_model)
     assert_scored(result, "plot_predictions", passed=False)
-    assert result.message.splitlines()[0] == ("Panel 1 is titled 'Panel'; expected the predicted and true label, like "
-                                              "'P: 3  T: 3' (a capital P and T, each followed by the digit).")
+    assert result.message.splitlines()[0] == (
+        "Panel 1 is titled 'Panel'; expected the predicted and true label, like "
+        "'P: 3  T: 3' (a capital P and T, each followed by the digit)."
+    )

@@ -34,8 +34,12 @@ def history(epochs=20, steps=75, validation=True, final_val_accuracy=0.85):
     if validation:
         metrics["val_loss"] = [1.0] * epochs
         metrics["val_accuracy"] = [0.5] * (epochs - 1) + [final_val_accuracy]
-    return {"is_history": True, "class_name": "History", "params": {"verbose": 0, "epochs": epochs, "steps": steps},
-            "metrics": metrics}
+    return {
+        "is_history": True,
+        "class_name": "History",
+        "params": {"verbose": 0, "epochs": epochs, "steps": steps},
+        "metrics": metrics,
+    }
 
 
 def test_spec_steps_per_epoch():
@@ -55,8 +59,10 @@ def test_right_history_passes():
     """Do 20 epochs of 75 batches with validation, measured close to the reference accuracy, pass?"""
     result = check(history())
     assert_scored(result, "train", passed=True)
-    assert result.message == ("On 3000 rows, train ran 20 epochs of 75 batches of 32 with a 20% validation split; the "
-                              "grader measured the model you trained at 85.0% on the validation rows (reference 86.0%).")
+    assert result.message == (
+        "On 3000 rows, train ran 20 epochs of 75 batches of 32 with a 20% validation split; the "
+        "grader measured the model you trained at 85.0% on the validation rows (reference 86.0%)."
+    )
 
 
 def test_accuracy_within_margin_passes():
@@ -78,8 +84,10 @@ def test_no_validation_split_fails_explaining_steps():
     assert_scored(result, "train", passed=False)
     lines = result.message.splitlines()
     assert len(lines) == 2
-    assert lines[0] == ("Each epoch ran 94 batches; with the 3000 rows the check trained on, 2400 left after the 20% validation split, "
-                        "and batches of 32, the spec expects 75.")
+    assert lines[0] == (
+        "Each epoch ran 94 batches; with the 3000 rows the check trained on, 2400 left after the 20% validation split, "
+        "and batches of 32, the spec expects 75."
+    )
     assert "val_loss or val_accuracy" in lines[1]
     assert "validation_split=0.2" in result.hint and "batch_size=32" in result.hint
 
@@ -95,15 +103,19 @@ def test_low_measured_accuracy_fails_naming_both():
     """Does a measured accuracy far below the reference fail, naming both accuracies, the floor and who measured?"""
     result = check(history(final_val_accuracy=0.5))
     assert_scored(result, "train", passed=False)
-    assert result.message == ("The model you trained classifies 50.0% of the 600 validation rows right (measured by the "
-                              "grader); the reference model reaches 86.0% on the same digits, and the spec allows 5% "
-                              "less (81.0%).")
+    assert result.message == (
+        "The model you trained classifies 50.0% of the 600 validation rows right (measured by the "
+        "grader); the reference model reaches 86.0% on the same digits, and the spec allows 5% "
+        "less (81.0%)."
+    )
     assert "scaled to [0, 1]" in result.hint
 
 
-FIGURES = ("it reports a final val_accuracy of 99.0%, but the model you trained classifies 85.0% of the 600 validation "
-           "rows (the last 20% of X) right, as the grader measured it; the two agree within 0.5 percentage points when "
-           "fit runs as the spec says")
+FIGURES = (
+    "it reports a final val_accuracy of 99.0%, but the model you trained classifies 85.0% of the 600 validation "
+    "rows (the last 20% of X) right, as the grader measured it; the two agree within 0.5 percentage points when "
+    "fit runs as the spec says"
+)
 
 
 def test_history_claiming_more_than_measured_fails():
@@ -111,16 +123,26 @@ def test_history_claiming_more_than_measured_fails():
     settings unknown (not recorded), does it name both possible causes rather than accuse the History?"""
     result = check(history(final_val_accuracy=0.99), measured=0.85)
     assert_scored(result, "train", passed=False)
-    assert result.message == ("Your History's figures don't match what the grader measured on the model you trained: "
-                              f"{FIGURES}. Either fit ran with other settings or rows than the spec's (validation_data "
-                              "instead of validation_split=0.2, for example), or the History isn't the one that fit returned.")
+    assert result.message == (
+        "Your History's figures don't match what the grader measured on the model you trained: "
+        f"{FIGURES}. Either fit ran with other settings or rows than the spec's (validation_data "
+        "instead of validation_split=0.2, for example), or the History isn't the one that fit returned."
+    )
     assert "Return the History of the fit that trained the model train is given, unchanged." in result.hint
 
 
 def fit_call(**changes):
     """What describe_fit_call records of the spec's fit call on the 3000 rows train was given, with changes."""
-    return {"epochs": 20, "batch_size": 32, "validation_split": 0.2, "validation_data": None, "rows": SAMPLES,
-            "given_x": True, "callbacks": [], **changes}
+    return {
+        "epochs": 20,
+        "batch_size": 32,
+        "validation_split": 0.2,
+        "validation_data": None,
+        "rows": SAMPLES,
+        "given_x": True,
+        "callbacks": [],
+        **changes,
+    }
 
 
 def test_mismatch_with_the_specs_fit_settings_says_the_history_is_not_this_trainings():
@@ -128,28 +150,47 @@ def test_mismatch_with_the_specs_fit_settings_says_the_history_is_not_this_train
     then) said that the History was changed or comes from another training?"""
     result = check_train(history(final_val_accuracy=0.99), SAMPLES, REFERENCE_ACCURACY, 0.85, fit_calls=[fit_call()])
     assert_scored(result, "train", passed=False)
-    assert result.message == ("Your fit call used the spec's settings, yet the History train returned doesn't match the "
-                              f"model it trained: {FIGURES}. That History was changed after fit returned it, or comes "
-                              "from another training.")
+    assert result.message == (
+        "Your fit call used the spec's settings, yet the History train returned doesn't match the "
+        f"model it trained: {FIGURES}. That History was changed after fit returned it, or comes "
+        "from another training."
+    )
 
 
-@pytest.mark.parametrize(("changes", "sentence"), [
-    ({"validation_data": "a tuple of arrays with 10000 rows", "validation_split": 0.0},
-     "You called fit with validation_data (a tuple of arrays with 10000 rows); the spec trains with validation_split=0.2: "
-     "fit holds out the last 20% of the rows train is given, and the grader measures the model you trained on those rows."),
-    ({"validation_split": 0.1}, "You called fit with validation_split=0.1; the spec asks for validation_split=0.2."),
-    ({"validation_split": 0.0}, "You called fit with validation_split=0.0; the spec asks for validation_split=0.2."),
-    ({"rows": 2000}, "You called fit on 2000 rows; train should fit all 3000 rows of the X it is given."),
-    ({"given_x": False}, "You called fit on 3000 rows whose values differ from the X train is given; fit X as it is."),
-])
+@pytest.mark.parametrize(
+    ("changes", "sentence"),
+    [
+        (
+            {"validation_data": "a tuple of arrays with 10000 rows", "validation_split": 0.0},
+            "You called fit with validation_data (a tuple of arrays with 10000 rows); the spec trains with validation_split=0.2: "
+            "fit holds out the last 20% of the rows train is given, and the grader measures the model you trained on those rows.",
+        ),
+        (
+            {"validation_split": 0.1},
+            "You called fit with validation_split=0.1; the spec asks for validation_split=0.2.",
+        ),
+        (
+            {"validation_split": 0.0},
+            "You called fit with validation_split=0.0; the spec asks for validation_split=0.2.",
+        ),
+        ({"rows": 2000}, "You called fit on 2000 rows; train should fit all 3000 rows of the X it is given."),
+        (
+            {"given_x": False},
+            "You called fit on 3000 rows whose values differ from the X train is given; fit X as it is.",
+        ),
+    ],
+)
 def test_mismatch_from_other_fit_settings_names_the_setting_not_the_history(changes, sentence):
     """Known wrong: fit ran with a setting or rows other than the spec's: does the message name the setting, what was
     used and what the spec says, then blame the mismatch on it, never on the History?"""
-    result = check_train(history(final_val_accuracy=0.99), SAMPLES, REFERENCE_ACCURACY, 0.85,
-                         fit_calls=[fit_call(**changes)])
+    result = check_train(
+        history(final_val_accuracy=0.99), SAMPLES, REFERENCE_ACCURACY, 0.85, fit_calls=[fit_call(**changes)]
+    )
     assert_scored(result, "train", passed=False)
     assert result.message.splitlines() == [
-        sentence, f"Because your fit settings differ from the spec's, your History's validation figures aren't the grader's: {FIGURES}."]
+        sentence,
+        f"Because your fit settings differ from the spec's, your History's validation figures aren't the grader's: {FIGURES}.",
+    ]
     assert "changed" not in result.message and "another training" not in result.message
     assert "validation_split=0.2) once, on the X and y train is given" in result.hint
 
@@ -166,17 +207,24 @@ def test_other_batch_size_is_named_with_the_steps():
 
 def test_two_fit_calls_are_named():
     """Known wrong: train called fit twice (the History of the second disagrees with the model): is it said?"""
-    result = check_train(history(final_val_accuracy=0.99), SAMPLES, REFERENCE_ACCURACY, 0.85,
-                         fit_calls=[fit_call(), fit_call()])
+    result = check_train(
+        history(final_val_accuracy=0.99), SAMPLES, REFERENCE_ACCURACY, 0.85, fit_calls=[fit_call(), fit_call()]
+    )
     assert_scored(result, "train", passed=False)
-    assert result.message.splitlines()[0] == "train called model.fit 2 times; the spec trains with one call of 20 epochs."
+    assert (
+        result.message.splitlines()[0] == "train called model.fit 2 times; the spec trains with one call of 20 epochs."
+    )
 
 
 def test_fit_settings_alone_never_fail_or_pass_the_check():
     """Known right: when the History and the measurement agree, do recorded settings add nothing (a right fit with
     batch_size left to Keras's default of 32 passes, and so does a manual split whose figures agree)?"""
-    for calls in ([fit_call(batch_size=None)], [fit_call(validation_data="a tuple of arrays with 600 rows", rows=2400)],
-                  "not a list", [{"unreadable": True}]):
+    for calls in (
+        [fit_call(batch_size=None)],
+        [fit_call(validation_data="a tuple of arrays with 600 rows", rows=2400)],
+        "not a list",
+        [{"unreadable": True}],
+    ):
         assert_scored(check_train(history(), SAMPLES, REFERENCE_ACCURACY, 0.85, fit_calls=calls), "train", passed=True)
 
 
@@ -189,7 +237,9 @@ def test_history_claiming_less_than_measured_fails_too():
 
 def test_float_noise_between_history_and_measurement_passes():
     """Does a gap below the tolerance (float noise, a near-tie tipped) pass?"""
-    assert_scored(check(history(final_val_accuracy=0.85 + HISTORY_TOLERANCE * 0.9), measured=0.85), "train", passed=True)
+    assert_scored(
+        check(history(final_val_accuracy=0.85 + HISTORY_TOLERANCE * 0.9), measured=0.85), "train", passed=True
+    )
 
 
 def test_tolerance_is_half_a_point_or_one_row():
@@ -202,8 +252,10 @@ def test_unmeasurable_model_fails_saying_why():
     """When the grader can't measure the trained model, does the check fail, saying why, without crashing?"""
     result = check(history(), problem="the grader got back a str, not a Keras model")
     assert_scored(result, "train", passed=False)
-    assert result.message == ("The grader could not measure the accuracy of the model you trained "
-                              "(the grader got back a str, not a Keras model).")
+    assert result.message == (
+        "The grader could not measure the accuracy of the model you trained "
+        "(the grader got back a str, not a Keras model)."
+    )
 
 
 def test_every_training_mistake_is_reported():
@@ -235,7 +287,8 @@ def test_history_without_epochs_or_steps_says_so():
     assert result.message.splitlines() == [
         "Your History's params don't say how many epochs fit ran (a History from model.fit does); the spec asks for 20.",
         "Your History's params don't say how many batches each epoch ran (a History from model.fit on arrays does); "
-        "the spec expects 75."]
+        "the spec expects 75.",
+    ]
     assert "None" not in result.message
 
 
@@ -246,9 +299,11 @@ def test_history_with_val_loss_but_no_val_accuracy_is_told_the_metric_is_missing
     description["metrics"] = {name: description["metrics"][name] for name in ("loss", "val_loss")}
     result = check(description, measured=0.85)
     assert_scored(result, "train", passed=False)
-    assert result.message == ("The History has val_loss but no val_accuracy (it holds loss, val_loss): the model that "
-                              "fit trained had no accuracy metric. train is given a model compiled with "
-                              "metrics=['accuracy']; fit that one.")
+    assert result.message == (
+        "The History has val_loss but no val_accuracy (it holds loss, val_loss): the model that "
+        "fit trained had no accuracy metric. train is given a model compiled with "
+        "metrics=['accuracy']; fit that one."
+    )
 
 
 def test_not_a_history_fails():
@@ -311,13 +366,16 @@ def test_fabricated_perfect_history_without_training_fails(small_digits):
     assert_scored(result, "train", passed=False)
     lines = result.message.splitlines()
     assert len(lines) == 2
-    assert lines[0].startswith("train never called model.fit on the model it was given, so the History it returned "
-                               "doesn't come from training that model: it reports a final val_accuracy of 100.0%")
+    assert lines[0].startswith(
+        "train never called model.fit on the model it was given, so the History it returned "
+        "doesn't come from training that model: it reports a final val_accuracy of 100.0%"
+    )
     assert lines[1].startswith("The model you trained classifies ")
 
 
 def test_real_history_edited_upward_fails(small_digits):
     """Known wrong: a real fit whose History was then edited up by 5 points: a mismatch (the model itself is fine)."""
+
     def train(model, X, y):
         history = reference.train(model, X, y)
         history.history["val_accuracy"] = [min(1.0, value + 0.05) for value in history.history["val_accuracy"]]
@@ -325,8 +383,9 @@ def test_real_history_edited_upward_fails(small_digits):
 
     result = run_check("train", train, *small_digits)
     assert_scored(result, "train", passed=False)
-    assert result.message.startswith("Your fit call used the spec's settings, yet the History train returned doesn't "
-                                     "match the model it trained")
+    assert result.message.startswith(
+        "Your fit call used the spec's settings, yet the History train returned doesn't match the model it trained"
+    )
     assert result.message.endswith("That History was changed after fit returned it, or comes from another training.")
     assert len(result.message.splitlines()) == 1
 
@@ -338,8 +397,10 @@ def test_untrained_model_with_a_copied_history_fails(real_fit, small_digits):
     assert_scored(result, "train", passed=False)
     lines = result.message.splitlines()
     assert len(lines) == 2
-    assert lines[0].startswith("train never called model.fit on the model it was given, so the History it returned "
-                               "doesn't come from training that model")
+    assert lines[0].startswith(
+        "train never called model.fit on the model it was given, so the History it returned "
+        "doesn't come from training that model"
+    )
     assert lines[1].startswith("The model you trained classifies ")
     assert "train fits the model it is given" in result.hint
 
@@ -348,16 +409,21 @@ def test_early_stopping_is_named_not_called_two_fits(small_digits):
     """Known wrong: an EarlyStopping callback (restoring the best weights) ends fit after a few epochs: is the
     callback named, the early end said as such (not "return the History of one fit call"), and the History not
     accused?"""
+
     def train(model, X, y):
-        stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", min_delta=0.5, patience=2, restore_best_weights=True)
+        stop = keras.callbacks.EarlyStopping(
+            monitor="val_accuracy", min_delta=0.5, patience=2, restore_best_weights=True
+        )
         return model.fit(X, y, epochs=20, batch_size=32, validation_split=0.2, verbose=0, callbacks=[stop])
 
     result = run_check("train", train, *small_digits)
     assert_scored(result, "train", passed=False)
     lines = result.message.splitlines()
     assert lines[0].startswith("You called fit with callbacks (EarlyStopping); the spec's fit has none")
-    assert lines[1] == ("Your History holds 3 epochs of loss though fit was set to run 20: training ended early (an "
-                        "EarlyStopping callback or initial_epoch, for example); the spec trains all 20 epochs.")
+    assert lines[1] == (
+        "Your History holds 3 epochs of loss though fit was set to run 20: training ended early (an "
+        "EarlyStopping callback or initial_epoch, for example); the spec trains all 20 epochs."
+    )
     assert "one fit call" not in result.message and "another training" not in result.message
 
 
@@ -375,10 +441,14 @@ def test_validation_data_instead_of_validation_split_names_the_setting(small_dig
     result = run_check("train", train, *small_digits)
     assert_scored(result, "train", passed=False)
     lines = result.message.splitlines()
-    assert lines[0] == ("You called fit with validation_data (a tuple of arrays with 100 rows); the spec trains with "
-                        "validation_split=0.2: fit holds out the last 20% of the rows train is given, and the grader "
-                        "measures the model you trained on those rows.")
-    assert lines[-1].startswith("Because your fit settings differ from the spec's, your History's validation figures aren't the grader's")
+    assert lines[0] == (
+        "You called fit with validation_data (a tuple of arrays with 100 rows); the spec trains with "
+        "validation_split=0.2: fit holds out the last 20% of the rows train is given, and the grader "
+        "measures the model you trained on those rows."
+    )
+    assert lines[-1].startswith(
+        "Because your fit settings differ from the spec's, your History's validation figures aren't the grader's"
+    )
     assert "changed" not in result.message and "another training" not in result.message
 
 
@@ -390,12 +460,30 @@ def test_fit_calls_are_recorded_and_fit_is_keras_own_again(small_digits):
         return model.fit(X[:100], y[:100], epochs=1, batch_size=50, validation_split=0.5, verbose=0)
 
     observation = observe("train", train, X, y)
-    assert observation["fit_calls"] == [{"epochs": 1, "batch_size": 50, "validation_split": 0.5, "validation_data": None,
-                                         "rows": 100, "given_x": False, "callbacks": []}]
+    assert observation["fit_calls"] == [
+        {
+            "epochs": 1,
+            "batch_size": 50,
+            "validation_split": 0.5,
+            "validation_data": None,
+            "rows": 100,
+            "given_x": False,
+            "callbacks": [],
+        }
+    ]
     assert "fit" not in vars(observation["model"])
     right = observe("train", lambda model, X, y: model.fit(X, y, epochs=1, verbose=0), X, y)["fit_calls"]
-    assert right == [{"epochs": 1, "batch_size": None, "validation_split": 0.0, "validation_data": None,
-                      "rows": SMALL_DIGITS, "given_x": True, "callbacks": []}]
+    assert right == [
+        {
+            "epochs": 1,
+            "batch_size": None,
+            "validation_split": 0.0,
+            "validation_data": None,
+            "rows": SMALL_DIGITS,
+            "given_x": True,
+            "callbacks": [],
+        }
+    ]
 
 
 def test_an_untrained_network_is_far_below_the_floor(small_digits):

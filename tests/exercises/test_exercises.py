@@ -46,8 +46,17 @@ def test_exercises_match_the_spec():
 
 def test_spec_points_total():
     """Do the spec's points add up per lesson as written in spec.toml?"""
-    assert SPEC.points == {"load_data": 1, "class_counts": 1, "flatten": 2, "take_subset": 1, "build_model": 3,
-                           "compile_model": 2, "train": 2, "predict_digit": 2, "plot_predictions": 2}
+    assert SPEC.points == {
+        "load_data": 1,
+        "class_counts": 1,
+        "flatten": 2,
+        "take_subset": 1,
+        "build_model": 3,
+        "compile_model": 2,
+        "train": 2,
+        "predict_digit": 2,
+        "plot_predictions": 2,
+    }
     assert SPEC.total_points == 16
 
 
@@ -66,6 +75,7 @@ def test_unfinished_exercise_is_not_attempted(check_id):
 
 def test_crash_is_error_with_its_text():
     """Is an exception in the student's code an ERROR whose message names the exercise and the exception?"""
+
     def build_model():
         return keras.Sequential([keras.layers.Dense(-1)])
 
@@ -102,10 +112,16 @@ def test_saved_observation_gives_the_same_result(check_id, tmp_path):
 
 def test_saved_wrong_model_gives_the_same_failure(tmp_path):
     """Is a wrong model judged the same from disk as in memory, every mismatch included?"""
+
     def build_model():
-        return keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(100, activation="relu", name="layer1"),
-                                 keras.layers.Dense(25, activation="relu", name="layer2"),
-                                 keras.layers.Dense(10, activation="sigmoid", name="layer3")])
+        return keras.Sequential(
+            [
+                keras.Input(shape=(784,)),
+                keras.layers.Dense(100, activation="relu", name="layer1"),
+                keras.layers.Dense(25, activation="relu", name="layer2"),
+                keras.layers.Dense(10, activation="sigmoid", name="layer3"),
+            ]
+        )
 
     save_observation(observe("build_model", build_model), tmp_path)
     from_disk = judge("build_model", load_observation(tmp_path))
@@ -145,13 +161,23 @@ def test_train_observation_keeps_the_trained_model(small_digits):
     """Does observe keep the model train was given, trained, beside the History's description and X and y?"""
     observation = observe("train", reference.train, *small_digits)
     assert set(observation) == {"history", "model", "X", "y", "fit_calls"}
-    assert observation["fit_calls"] == [{"epochs": SPEC.training.epochs, "batch_size": SPEC.training.batch_size,
-                                         "validation_split": SPEC.training.validation_split, "validation_data": None,
-                                         "rows": len(small_digits[0]), "given_x": True, "callbacks": []}]
+    assert observation["fit_calls"] == [
+        {
+            "epochs": SPEC.training.epochs,
+            "batch_size": SPEC.training.batch_size,
+            "validation_split": SPEC.training.validation_split,
+            "validation_data": None,
+            "rows": len(small_digits[0]),
+            "given_x": True,
+            "callbacks": [],
+        }
+    ]
     keras.utils.set_random_seed(SPEC.data.seed)
     untrained = reference.build_model()
-    changed = [not np.array_equal(kept, fresh) for kept, fresh in zip(observation["model"].get_weights(),
-                                                                      untrained.get_weights(), strict=True)]
+    changed = [
+        not np.array_equal(kept, fresh)
+        for kept, fresh in zip(observation["model"].get_weights(), untrained.get_weights(), strict=True)
+    ]
     assert all(changed)
 
 
@@ -203,7 +229,7 @@ def symmetric_images():
 
 def misaligned_subset(x, y, n=SPEC.data.subset_size):
     """A wrong take_subset: each label is the next row's."""
-    return x[:n], y[1:n + 1]
+    return x[:n], y[1 : n + 1]
 
 
 def forged(answer, check_id, **inputs):
@@ -212,8 +238,11 @@ def forged(answer, check_id, **inputs):
         return {**inputs, "flat": answer(inputs["images"])}
     if check_id == "class_counts":
         return {**inputs, "counts": answer(inputs["labels"])}
-    return {**inputs, "subset": answer(inputs["x"], inputs["y"], n=inputs["n"]),
-            "default_subset": answer(inputs["default_x"], inputs["default_y"])}
+    return {
+        **inputs,
+        "subset": answer(inputs["x"], inputs["y"], n=inputs["n"]),
+        "default_subset": answer(inputs["default_x"], inputs["default_y"]),
+    }
 
 
 def forged_subset_inputs():
@@ -224,14 +253,30 @@ def forged_subset_inputs():
 
 # check id, wrong answer, inputs that make it look right, what the rebuilt check says
 FORGERIES = {
-    "flatten-black-images": ("flatten", unscaled_flatten, lambda: {"images": np.zeros((5, 28, 28), np.uint8)},
-                             "flatten's values don't match the images' pixels"),
-    "flatten-symmetric-images": ("flatten", transposed_flatten, symmetric_images,
-                                 "flatten's values don't match the images' pixels"),
-    "class_counts-every-digit": ("class_counts", counts_assuming_every_digit,
-                                 lambda: {"labels": np.arange(523, dtype=np.uint8) % 10}, "class_counts gave wrong counts for"),
-    "take_subset-constant-labels": ("take_subset", misaligned_subset, forged_subset_inputs,
-                                    "take_subset(x, y, n=11) didn't return the first 11 rows"),
+    "flatten-black-images": (
+        "flatten",
+        unscaled_flatten,
+        lambda: {"images": np.zeros((5, 28, 28), np.uint8)},
+        "flatten's values don't match the images' pixels",
+    ),
+    "flatten-symmetric-images": (
+        "flatten",
+        transposed_flatten,
+        symmetric_images,
+        "flatten's values don't match the images' pixels",
+    ),
+    "class_counts-every-digit": (
+        "class_counts",
+        counts_assuming_every_digit,
+        lambda: {"labels": np.arange(523, dtype=np.uint8) % 10},
+        "class_counts gave wrong counts for",
+    ),
+    "take_subset-constant-labels": (
+        "take_subset",
+        misaligned_subset,
+        forged_subset_inputs,
+        "take_subset(x, y, n=11) didn't return the first 11 rows",
+    ),
 }
 
 
@@ -248,8 +293,11 @@ def test_forged_inputs_fail_when_the_grader_rebuilds_them(check_id, answer, inpu
     assert not run_check(check_id, answer).passed
 
 
-RIGHT_WITH_INPUTS = {"class_counts": (lambda y: np.bincount(y, minlength=10),), "flatten": (reference.flatten,),
-                     "take_subset": (reference.take_subset,)}
+RIGHT_WITH_INPUTS = {
+    "class_counts": (lambda y: np.bincount(y, minlength=10),),
+    "flatten": (reference.flatten,),
+    "take_subset": (reference.take_subset,),
+}
 
 
 @pytest.mark.parametrize("check_id", list(RIGHT_WITH_INPUTS))
@@ -265,7 +313,10 @@ def test_grader_inputs_are_the_observed_inputs():
         observation, inputs = observe(check_id, *answers), grader_inputs(check_id)
         assert set(inputs) < set(observation)
         for name, value in inputs.items():
-            assert np.array_equal(value, observation[name]) and np.asarray(value).dtype == np.asarray(observation[name]).dtype
+            assert (
+                np.array_equal(value, observation[name])
+                and np.asarray(value).dtype == np.asarray(observation[name]).dtype
+            )
     for check_id in ("load_data", "build_model", "compile_model", "predict_digit", "plot_predictions"):
         assert grader_inputs(check_id) == {}
 
@@ -273,8 +324,15 @@ def test_grader_inputs_are_the_observed_inputs():
 OUTPUTS_OF_OTHER_SHAPES = {
     "flatten": {"images": np.zeros((3, 28, 28), np.uint8), "flat": np.zeros((3, 784), np.float32)},
     "class_counts": {"labels": np.zeros(4, np.uint8), "counts": np.array([4])},
-    "take_subset": forged(reference.take_subset, "take_subset", x=np.zeros((2, 784), np.float32), y=np.zeros(2, np.uint8), n=1,
-                          default_x=np.zeros((2, 784), np.float32), default_y=np.zeros(2, np.uint8)),
+    "take_subset": forged(
+        reference.take_subset,
+        "take_subset",
+        x=np.zeros((2, 784), np.float32),
+        y=np.zeros(2, np.uint8),
+        n=1,
+        default_x=np.zeros((2, 784), np.float32),
+        default_y=np.zeros(2, np.uint8),
+    ),
 }
 
 

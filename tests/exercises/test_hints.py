@@ -42,9 +42,14 @@ def test_first_hints_hold_no_solution_code():
 def test_first_hints_take_their_numbers_from_the_spec(tmp_path):
     """With 20x20 images, a 3x3 grid and other settings changed in the spec, do the hints say the new numbers only?"""
     text = DEFAULT_SPEC_PATH.read_text()
-    for old, new in (("image_shape = [28, 28]", "image_shape = [20, 20]"), ("input_size = 784", "input_size = 400"),
-                     ("subset_size = 3000", "subset_size = 1500"), ("grid = [2, 4]", "grid = [3, 3]"),
-                     ("epochs = 20", "epochs = 7"), ("batch_size = 32", "batch_size = 64")):
+    for old, new in (
+        ("image_shape = [28, 28]", "image_shape = [20, 20]"),
+        ("input_size = 784", "input_size = 400"),
+        ("subset_size = 3000", "subset_size = 1500"),
+        ("grid = [2, 4]", "grid = [3, 3]"),
+        ("epochs = 20", "epochs = 7"),
+        ("batch_size = 32", "batch_size = 64"),
+    ):
         assert old in text
         text = text.replace(old, new)
     path = tmp_path / "spec.toml"
@@ -112,6 +117,9 @@ def test_each_exercise_text_has_a_collapsible_hint(lesson):
 @pytest.mark.parametrize("lesson", LESSON_NAMES)
 def test_lesson_text_holds_no_solution_code(lesson):
     """Is no line of any reference answer in a lesson's text (its hints included)?"""
-    text = "\n".join(cell.source for cell in nbformat.read(LESSONS / f"{lesson}.ipynb", as_version=4).cells
-                     if cell.cell_type == "markdown")
+    text = "\n".join(
+        cell.source
+        for cell in nbformat.read(LESSONS / f"{lesson}.ipynb", as_version=4).cells
+        if cell.cell_type == "markdown"
+    )
     assert [line for line in solution_lines() if line in text] == []

@@ -14,13 +14,15 @@ from autograder.kernel import isolation
 from autograder.kernel.isolation import bubblewrap, describe_isolation, isolated, isolation_status
 
 NEEDS_BUBBLEWRAP = pytest.mark.skipif(
-    bubblewrap() is None, reason="bubblewrap is not installed or this machine forbids its user namespaces "
-                                 "(install Debian's bubblewrap)")
+    bubblewrap() is None,
+    reason="bubblewrap is not installed or this machine forbids its user namespaces (install Debian's bubblewrap)",
+)
 
 
 def run_isolated(code: str, workspace, read=()) -> subprocess.CompletedProcess:
-    command = isolated([sys.executable, "-c", textwrap.dedent(code)], read=[str(path) for path in read],
-                       workspace=str(workspace))
+    command = isolated(
+        [sys.executable, "-c", textwrap.dedent(code)], read=[str(path) for path in read], workspace=str(workspace)
+    )
     return subprocess.run(command, capture_output=True, text=True, timeout=60)
 
 
@@ -47,13 +49,17 @@ def test_inside_only_the_workspace_python_and_what_is_given_exist(tmp_path):
     workspace.mkdir()
     given.write_text("digits")
     beside.write_text("{}")
-    result = run_isolated(f"""
+    result = run_isolated(
+        f"""
         import os
-        open({str(workspace / 'mine.txt')!r}, 'w').write('ok')
+        open({str(workspace / "mine.txt")!r}, 'w').write('ok')
         print(open({str(given)!r}).read())
-        print(os.path.exists({str(PROJECT_ROOT / 'solutions')!r}), os.path.exists('/var/run'),
+        print(os.path.exists({str(PROJECT_ROOT / "solutions")!r}), os.path.exists('/var/run'),
               os.path.exists({str(beside)!r}))
-    """, workspace, read=[given])
+    """,
+        workspace,
+        read=[given],
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["digits", "False", "False", "False"]
     assert (workspace / "mine.txt").read_text() == "ok"
@@ -64,17 +70,21 @@ def test_inside_no_socket_of_the_machine_can_be_reached_or_listed(tmp_path):
     """Are the machine's Unix sockets, its loopback TCP and UDP ports out of reach, and its socket table hidden?"""
     workspace = tmp_path / "workspace"
     workspace.mkdir()
-    with socket.socket(socket.AF_UNIX) as unix, socket.socket() as tcp, \
-            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+    with (
+        socket.socket(socket.AF_UNIX) as unix,
+        socket.socket() as tcp,
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp,
+    ):
         unix.bind(str(tmp_path / "docker.sock"))
         unix.listen()
         tcp.bind(("127.0.0.1", 0))
         tcp.listen()
         udp.bind(("127.0.0.1", 0))
         udp.settimeout(1)
-        result = run_isolated(f"""
+        result = run_isolated(
+            f"""
             import socket
-            for family, address in ((socket.AF_UNIX, {str(tmp_path / 'docker.sock')!r}),
+            for family, address in ((socket.AF_UNIX, {str(tmp_path / "docker.sock")!r}),
                                     (socket.AF_INET, ('127.0.0.1', {tcp.getsockname()[1]}))):
                 try:
                     socket.socket(family).connect(address)
@@ -83,7 +93,9 @@ def test_inside_no_socket_of_the_machine_can_be_reached_or_listed(tmp_path):
                     print('refused', type(error).__name__)
             socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'out', ('127.0.0.1', {udp.getsockname()[1]}))
             print(open('/proc/self/net/unix').read().count('docker.sock'))
-        """, workspace)
+        """,
+            workspace,
+        )
         assert result.returncode == 0, result.stderr
         lines = result.stdout.splitlines()
         assert lines[0].startswith("refused") and lines[1].startswith("refused") and lines[2] == "0", lines

@@ -22,8 +22,10 @@ from autograder.kernel.isolation import bubblewrap
 from autograder.lesson.execute import execute
 from autograder.limits import Limits
 
-FORKED = {"kernel_argv": [sys.executable, "-m", "autograder.kernel.sandbox", "-f", "{connection_file}"],
-          "provisioner": PROVISIONER_NAME}
+FORKED = {
+    "kernel_argv": [sys.executable, "-m", "autograder.kernel.sandbox", "-f", "{connection_file}"],
+    "provisioner": PROVISIONER_NAME,
+}
 
 
 def kernel_folder(name: str) -> Path:
@@ -35,8 +37,9 @@ def run_cells(sources: list[str], folder=None, **options):
     folder = folder or kernel_folder("cells")
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
     env = {**kernel_environment(GradingOptions()), "HOME": str(folder), "TMPDIR": str(folder)}
-    return execute(notebook, cwd=str(folder), env=env, connection_file=str(folder / "connection.json"),
-                   **FORKED, **options)
+    return execute(
+        notebook, cwd=str(folder), env=env, connection_file=str(folder / "connection.json"), **FORKED, **options
+    )
 
 
 def printed(execution, cell: int) -> str:
@@ -52,8 +55,12 @@ def test_a_forked_kernel_has_keras_loaded_already_and_runs_cells():
 
 
 def test_one_notebooks_state_does_not_reach_the_next():
-    first = run_cells(["import keras, numpy\nkeras.LEFT_BEHIND = 1\nnumpy.random.seed(123)\n"
-                       "keras.config.set_floatx('float16')\nprint(keras.config.floatx())"])
+    first = run_cells(
+        [
+            "import keras, numpy\nkeras.LEFT_BEHIND = 1\nnumpy.random.seed(123)\n"
+            "keras.config.set_floatx('float16')\nprint(keras.config.floatx())"
+        ]
+    )
     second = run_cells(["import keras\nprint(hasattr(keras, 'LEFT_BEHIND'), keras.config.floatx())"])
     assert printed(first, 0).strip() == "float16"
     assert printed(second, 0).strip() == "False float32"
@@ -66,12 +73,21 @@ def test_a_forked_kernel_is_interrupted_at_its_cell_limit_and_goes_on():
 
 
 def test_the_factory_dies_with_the_grader(tmp_path):
-    grader = subprocess.Popen([sys.executable, "-c", (
-        "from autograder.kernel.factory import factory_for\n"
-        "from autograder.batch.grade_class import GradingOptions, kernel_environment\n"
-        "factory = factory_for(kernel_environment(GradingOptions()))\n"
-        "print(factory.process.pid, flush=True)\n"
-        "import time; time.sleep(600)\n")], stdout=subprocess.PIPE, text=True)
+    grader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "from autograder.kernel.factory import factory_for\n"
+                "from autograder.batch.grade_class import GradingOptions, kernel_environment\n"
+                "factory = factory_for(kernel_environment(GradingOptions()))\n"
+                "print(factory.process.pid, flush=True)\n"
+                "import time; time.sleep(600)\n"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     factory_pid = int(grader.stdout.readline())
     assert psutil.pid_exists(factory_pid)
     os.kill(grader.pid, signal.SIGKILL)
@@ -89,16 +105,20 @@ def test_a_factory_is_shared_by_kernels_with_the_same_settings_only():
     assert factory_for({**env, "TF_NUM_INTRAOP_THREADS": "2"}) is not same
 
 
-@pytest.mark.parametrize("variable", ["PYTHONPATH", "AUTOGRADER_SANDBOX", "TMPDIR", "HOME", "MPLCONFIGDIR", "PYTEST_CURRENT_TEST"])
+@pytest.mark.parametrize(
+    "variable", ["PYTHONPATH", "AUTOGRADER_SANDBOX", "TMPDIR", "HOME", "MPLCONFIGDIR", "PYTEST_CURRENT_TEST"]
+)
 def test_per_notebook_settings_never_start_a_new_factory(variable):
     env = kernel_environment(GradingOptions())
     assert factory_for({**env, variable: "anything"}) is factory_for(env)
 
 
 NEEDS_BUBBLEWRAP = pytest.mark.skipif(
-    bubblewrap() is None, reason="bubblewrap is not installed or this machine forbids its user namespaces "
-                                 "(install Debian's bubblewrap); without it a SIGKILLed grader can leave a kernel's "
-                                 "own children running, as the README says")
+    bubblewrap() is None,
+    reason="bubblewrap is not installed or this machine forbids its user namespaces "
+    "(install Debian's bubblewrap); without it a SIGKILLed grader can leave a kernel's "
+    "own children running, as the README says",
+)
 
 
 def test_the_factory_runs_isolated_wherever_bubblewrap_works():
@@ -111,27 +131,37 @@ def test_the_factory_runs_isolated_wherever_bubblewrap_works():
 
 def test_a_kernel_holds_none_of_the_factorys_pipes():
     """Are a forked kernel's standard input and output /dev/null, not the pipes the grader talks to the factory on?"""
-    execution = run_cells(["import os, sys\nprint(os.readlink(f'/proc/self/fd/{sys.stdin.fileno()}'), "
-                           "os.readlink('/proc/self/fd/0'))"])
+    execution = run_cells(
+        ["import os, sys\nprint(os.readlink(f'/proc/self/fd/{sys.stdin.fileno()}'), os.readlink('/proc/self/fd/0'))"]
+    )
     assert printed(execution, 0).split() == ["/dev/null", "/dev/null"], printed(execution, 0)
 
 
 @NEEDS_BUBBLEWRAP
 def test_a_grader_killed_with_sigkill_leaves_no_kernel_and_nothing_the_kernel_started():
     """When the grader dies by SIGKILL while a kernel runs, are the kernel and its detached children gone too?"""
-    grader = subprocess.Popen([sys.executable, "-c", (
-        "import json, os, sys, tempfile, time\n"
-        "from autograder.kernel.factory import factory_for\n"
-        "from autograder.batch.grade_class import GradingOptions, kernel_environment\n"
-        "env = kernel_environment(GradingOptions())\n"
-        "factory = factory_for(env)\n"
-        "folder = tempfile.mkdtemp(dir=factory.workspace)\n"
-        "start = ['import subprocess', \"subprocess.Popen(['sleep', '600'], start_new_session=True)\"]\n"
-        "pid = factory.fork(['-f', folder + '/kernel.json', '--IPKernelApp.exec_lines=' + json.dumps(start)],"
-        " {**env, 'HOME': folder}, folder)\n"
-        "time.sleep(8)\n"
-        "print(json.dumps([process.pid for process in factory.processes()]), flush=True)\n"
-        "time.sleep(600)\n")], stdout=subprocess.PIPE, text=True)
+    grader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import json, os, sys, tempfile, time\n"
+                "from autograder.kernel.factory import factory_for\n"
+                "from autograder.batch.grade_class import GradingOptions, kernel_environment\n"
+                "env = kernel_environment(GradingOptions())\n"
+                "factory = factory_for(env)\n"
+                "folder = tempfile.mkdtemp(dir=factory.workspace)\n"
+                "start = ['import subprocess', \"subprocess.Popen(['sleep', '600'], start_new_session=True)\"]\n"
+                "pid = factory.fork(['-f', folder + '/kernel.json', '--IPKernelApp.exec_lines=' + json.dumps(start)],"
+                " {**env, 'HOME': folder}, folder)\n"
+                "time.sleep(8)\n"
+                "print(json.dumps([process.pid for process in factory.processes()]), flush=True)\n"
+                "time.sleep(600)\n"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         under_factory = json.loads(grader.stdout.readline())
     finally:
@@ -140,8 +170,9 @@ def test_a_grader_killed_with_sigkill_leaves_no_kernel_and_nothing_the_kernel_st
     names = [psutil.Process(pid).name() for pid in under_factory if psutil.pid_exists(pid)]
     assert "sleep" in names, f"the kernel's detached child did not start: {names}"
     deadline = time.monotonic() + 10
-    while left := [pid for pid in under_factory if psutil.pid_exists(pid)
-                   and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]:
+    while left := [
+        pid for pid in under_factory if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    ]:
         assert time.monotonic() < deadline, f"still running after the grader died: {left}"
         time.sleep(0.1)
 
@@ -167,8 +198,9 @@ def test_without_bubblewrap_kernels_still_start_sandboxed_and_orphans_are_still_
     """On a machine without bubblewrap, do forked kernels still run, and is a process they detach still killed?"""
     monkeypatch.setattr(kernel_factory, "isolated", lambda command, **options: command)
     env = kernel_environment(GradingOptions())
-    factory = kernel_factory.KernelFactory({name: value for name, value in env.items()
-                                            if name not in kernel_factory.PER_NOTEBOOK})
+    factory = kernel_factory.KernelFactory(
+        {name: value for name, value in env.items() if name not in kernel_factory.PER_NOTEBOOK}
+    )
     try:
         assert not factory.isolated and psutil.Process(factory.pid).ppid() == os.getpid()
         monkeypatch.setattr(kernel_factory, "factory_for", lambda env: factory)

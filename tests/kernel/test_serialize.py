@@ -66,8 +66,12 @@ def test_save_and_load_keep_plain_values(tmp_path):
 def test_unknown_objects_become_opaque(tmp_path):
     """Do unknown objects, dicts with non-string keys and object arrays become Opaque with their type's name?"""
     original = {"gadget": Gadget(), "int_keys": {1: 2}, "objects": np.array([1, "a"], dtype=object), "fn": len}
-    expected = {"gadget": Opaque("Gadget"), "int_keys": Opaque("dict"), "objects": Opaque("ndarray"),
-                "fn": Opaque("builtin_function_or_method")}
+    expected = {
+        "gadget": Opaque("Gadget"),
+        "int_keys": Opaque("dict"),
+        "objects": Opaque("ndarray"),
+        "fn": Opaque("builtin_function_or_method"),
+    }
     assert round_trip(original) == expected
     save_observation(original, tmp_path)
     assert load_observation(tmp_path) == expected

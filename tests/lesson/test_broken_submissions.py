@@ -32,16 +32,25 @@ PASSING = EXAMPLE_SUBMISSIONS / "passes_all" / ASSIGNMENT
 
 # fixture file -> (words the message must hold, words the hint must hold)
 EXPECTED = {
-    "not_json__scores_0.ipynb": (["could not be read as a notebook", "not valid JSON", "Expecting value: line 1 column 1"],
-                                 ["Jupyter saved", "File > Save"]),
-    "json_object__scores_0.ipynb": (["could not be read as a notebook", "it is JSON", "'cells'", "'hello'"], ["File > Save"]),
+    "not_json__scores_0.ipynb": (
+        ["could not be read as a notebook", "not valid JSON", "Expecting value: line 1 column 1"],
+        ["Jupyter saved", "File > Save"],
+    ),
+    "json_object__scores_0.ipynb": (
+        ["could not be read as a notebook", "it is JSON", "'cells'", "'hello'"],
+        ["File > Save"],
+    ),
     "json_list__scores_0.ipynb": (["could not be read as a notebook", "JSON list", "JSON object"], ["File > Save"]),
     "html_page__scores_0.ipynb": (["not valid JSON", "web page (HTML)"], ["File > Save"]),
     "zero_bytes__scores_0.ipynb": (["is empty", "0 bytes"], ["not saved or not uploaded completely", "File > Save"]),
-    "latin1__scores_0.ipynb": (["could not be read as a notebook", "not UTF-8 text", "byte 0xeb"],
-                               ["UTF-8", "not a text editor", "File > Save"]),
-    "empty_notebook__scores_0.ipynb": (["empty notebook", "no cells", "no answers to grade"],
-                                       ["Open your 03_build notebook", "File > Save"]),
+    "latin1__scores_0.ipynb": (
+        ["could not be read as a notebook", "not UTF-8 text", "byte 0xeb"],
+        ["UTF-8", "not a text editor", "File > Save"],
+    ),
+    "empty_notebook__scores_0.ipynb": (
+        ["empty notebook", "no cells", "no answers to grade"],
+        ["Open your 03_build notebook", "File > Save"],
+    ),
     "no_code_cells__scores_0.ipynb": (["no code cells", "no answers to grade"], ["Open your 03_build notebook"]),
 }
 
@@ -103,7 +112,9 @@ def test_every_check_of_the_lesson_gets_the_message(tmp_path):
     path = submit(BROKEN / "not_json__scores_0.ipynb", tmp_path, "02_reshape.ipynb")
     grade = grade_notebook(path, release=LESSONS / "02_reshape.ipynb")
     assert [(r.check_id, r.outcome, r.points, r.max_points) for r in grade.results] == [
-        ("flatten", Outcome.ERROR, 0, 2), ("take_subset", Outcome.ERROR, 0, 1)]
+        ("flatten", Outcome.ERROR, 0, 2),
+        ("take_subset", Outcome.ERROR, 0, 1),
+    ]
     assert grade.results[0].message == grade.results[1].message
 
 
@@ -111,18 +122,25 @@ def test_another_lessons_notebook_scores_0_and_says_which_lesson_it_holds(tmp_pa
     """Does lesson 02's notebook saved as 03_build.ipynb score 0 for 03_build, naming both lessons and the file?"""
     path = submit(PASSING / "02_reshape.ipynb", tmp_path, "03_build.ipynb")
     grade = grade_notebook(path, release=LESSONS / "03_build.ipynb")
-    assert grade.results == [CheckResult(
-        "build_model", Outcome.ERROR, 0, 3,
-        "03_build.ipynb holds lesson 02_reshape, not 03_build: its cells (check_flatten, check_take_subset, flatten) "
-        "are 02_reshape's, and it was submitted under the name 03_build.ipynb, so 03_build was not graded and scores 0.",
-        "Submit your 03_build notebook as 03_build.ipynb, and your 02_reshape notebook as 02_reshape.ipynb.")]
+    assert grade.results == [
+        CheckResult(
+            "build_model",
+            Outcome.ERROR,
+            0,
+            3,
+            "03_build.ipynb holds lesson 02_reshape, not 03_build: its cells (check_flatten, check_take_subset, flatten) "
+            "are 02_reshape's, and it was submitted under the name 03_build.ipynb, so 03_build was not graded and scores 0.",
+            "Submit your 03_build notebook as 03_build.ipynb, and your 02_reshape notebook as 02_reshape.ipynb.",
+        )
+    ]
 
 
 def test_a_lesson_with_an_extra_cell_from_another_lesson_is_still_its_own_lesson(tmp_path):
     """Is a 03_build notebook that also holds a cell pasted from lesson 02 read as 03_build?"""
     notebook = nbformat.read(LESSONS / "03_build.ipynb", as_version=4)
-    notebook.cells += [cell for cell in nbformat.read(LESSONS / "02_reshape.ipynb", as_version=4).cells
-                       if grade_id(cell) == "flatten"]
+    notebook.cells += [
+        cell for cell in nbformat.read(LESSONS / "02_reshape.ipynb", as_version=4).cells if grade_id(cell) == "flatten"
+    ]
     read, flags = read_lesson(submit(notebook, tmp_path, "03_build.ipynb"), "03_build", LESSONS)
     assert len(read.cells) == len(notebook.cells) and flags == []
 
@@ -142,8 +160,10 @@ def test_an_nbformat_3_notebook_is_converted_keeping_the_answers_and_flagged(tmp
     assert notebook.nbformat == 4
     nbformat.validate(notebook)
     assert [(grade_id(c), c.source) for c in notebook.cells] == [(grade_id(c), c.source) for c in original.cells]
-    assert flags == ["01_load.ipynb was saved in an old notebook format (nbformat 3); the grader converted it to "
-                     "nbformat 4 and graded it. Save your notebooks with a current Jupyter to avoid the conversion."]
+    assert flags == [
+        "01_load.ipynb was saved in an old notebook format (nbformat 3); the grader converted it to "
+        "nbformat 4 and graded it. Save your notebooks with a current Jupyter to avoid the conversion."
+    ]
 
 
 def test_a_utf8_byte_order_mark_is_accepted(tmp_path):
@@ -152,11 +172,17 @@ def test_a_utf8_byte_order_mark_is_accepted(tmp_path):
     assert read_lesson(path, "03_build", LESSONS) == (nbformat.read(LESSONS / "03_build.ipynb", as_version=4), [])
 
 
-@pytest.mark.parametrize("content, words", [
-    ((LESSONS / "03_build.ipynb").read_text().encode("utf-16"), "it is UTF-16 text, not UTF-8"),
-    (b'{"nbformat": 5, "nbformat_minor": 0, "metadata": {}, "cells": []}', "(nbformat 5): Unsupported nbformat version 5"),
-    (b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code"}]}', "(nbformat 4): "),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ((LESSONS / "03_build.ipynb").read_text().encode("utf-16"), "it is UTF-16 text, not UTF-8"),
+        (
+            b'{"nbformat": 5, "nbformat_minor": 0, "metadata": {}, "cells": []}',
+            "(nbformat 5): Unsupported nbformat version 5",
+        ),
+        (b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code"}]}', "(nbformat 4): "),
+    ],
+)
 def test_other_unreadable_notebooks_say_what_was_found(content, words, tmp_path):
     """Do a UTF-16 file, an unknown nbformat and a notebook that fails validation each say what is wrong?"""
     with pytest.raises(UnreadableSubmission, match="could not be read as a notebook") as raised:
@@ -166,8 +192,24 @@ def test_other_unreadable_notebooks_say_what_was_found(content, words, tmp_path)
 
 # --- names and where outputs go, no kernel --------------------------------------------------------------------------
 
-NAMES = ["..", "../evil", "a/../../b", "/etc/passwd", "-rf", "--force", ".hidden", ".", "x" * 300, "Zoë Ñúñez",
-         "Alice", "alice", "caf\udce9", "CON", "a b", "名前"]
+NAMES = [
+    "..",
+    "../evil",
+    "a/../../b",
+    "/etc/passwd",
+    "-rf",
+    "--force",
+    ".hidden",
+    ".",
+    "x" * 300,
+    "Zoë Ñúñez",
+    "Alice",
+    "alice",
+    "caf\udce9",
+    "CON",
+    "a b",
+    "名前",
+]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -176,8 +218,9 @@ def test_every_output_of_any_student_name_stays_in_the_output_folder(name, tmp_p
     key = safe_key(name)
     assert key.isascii() and key[0].isalnum() and "/" not in key and ".." not in key and len(key) <= 80
     output = tmp_path / "out"
-    record = student_record(name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), key, "fingerprint",
-                            {}, [], SPEC)
+    record = student_record(
+        name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), key, "fingerprint", {}, [], SPEC
+    )
     write_student_outputs(record, [], output)
     written = sorted(path.relative_to(output).as_posix() for path in output.rglob("*") if path.is_file())
     assert written == [f"feedback/{key}.html", f"gradescope/{key}/results.json", f"results/{key}.json"]
@@ -269,15 +312,22 @@ def test_broken_files_score_0_and_the_students_other_lessons_are_graded(graded_c
     alice = records["alice"]
     assert checks(alice, "01_load") == [("load_data", "passed", 1), ("class_counts", "passed", 1)]
     assert checks(alice, "02_reshape") == [("flatten", "error", 0), ("take_subset", "error", 0)]
-    assert "02_reshape.ipynb could not be read as a notebook: it is not valid JSON" in alice["lessons"]["02_reshape"]["checks"][0]["message"]
+    assert (
+        "02_reshape.ipynb could not be read as a notebook: it is not valid JSON"
+        in alice["lessons"]["02_reshape"]["checks"][0]["message"]
+    )
     assert checks(alice, "03_build") == [("build_model", "error", 0)]
-    assert "03_build.ipynb holds lesson 02_reshape, not 03_build" in alice["lessons"]["03_build"]["checks"][0]["message"]
+    assert (
+        "03_build.ipynb holds lesson 02_reshape, not 03_build" in alice["lessons"]["03_build"]["checks"][0]["message"]
+    )
     assert checks(alice, "04_train") == [("compile_model", "error", 0), ("train", "error", 0)]
     assert "04_train.ipynb is empty: the file has 0 bytes" in alice["lessons"]["04_train"]["checks"][0]["message"]
     assert not alice["lessons"]["05_predict"]["submitted"]
     assert alice["total"] == 2
-    assert alice["problems"] == ["01_load (1).ipynb looks like a second copy of 01_load; 01_load.ipynb was graded, "
-                                 "not this copy. Keep one notebook per lesson, named 01_load.ipynb."]
+    assert alice["problems"] == [
+        "01_load (1).ipynb looks like a second copy of 01_load; 01_load.ipynb was graded, "
+        "not this copy. Keep one notebook per lesson, named 01_load.ipynb."
+    ]
 
 
 @pytest.mark.slow
@@ -297,12 +347,16 @@ def test_the_top_level_file_wins_and_a_linked_folder_is_refused(graded_class):
     carol, dave = records["carol"], records["dave"]
     assert checks(carol, "01_load") == [("load_data", "error", 0), ("class_counts", "error", 0)]
     assert "not UTF-8" in carol["lessons"]["01_load"]["checks"][0]["message"]
-    assert carol["problems"] == ["backup/01_load.ipynb looks like a second copy of 01_load; 01_load.ipynb was graded, "
-                                 "not this copy. Keep one notebook per lesson, named 01_load.ipynb."]
+    assert carol["problems"] == [
+        "backup/01_load.ipynb looks like a second copy of 01_load; 01_load.ipynb was graded, "
+        "not this copy. Keep one notebook per lesson, named 01_load.ipynb."
+    ]
     assert dave["total"] == 0 and not any(lesson["submitted"] for lesson in dave["lessons"].values())
-    assert dave["problems"] == ["Your submission folder (dave/mnist) is a link to another place, not a folder; the "
-                                "grader does not follow links, so it was not graded. Submit the folder itself (ask "
-                                "your instructor if you didn't make the link)."]
+    assert dave["problems"] == [
+        "Your submission folder (dave/mnist) is a link to another place, not a folder; the "
+        "grader does not follow links, so it was not graded. Submit the folder itself (ask "
+        "your instructor if you didn't make the link)."
+    ]
 
 
 @pytest.mark.slow
@@ -318,4 +372,6 @@ def test_the_class_outputs_are_written_and_nothing_else_changes(graded_class):
     assert totals == {"alice": "2", "carol": "0", "dave": "0", "Zoë Ñúñez": "2"}
     page = (out / "feedback" / "alice.html").read_text(encoding="utf-8")
     assert "01_load (1).ipynb looks like a second copy of 01_load" in page and "holds lesson 02_reshape" in page
-    assert "Feedback for Zoë Ñúñez" in (out / "feedback" / f"{records['Zoë Ñúñez']['key']}.html").read_text(encoding="utf-8")
+    assert "Feedback for Zoë Ñúñez" in (out / "feedback" / f"{records['Zoë Ñúñez']['key']}.html").read_text(
+        encoding="utf-8"
+    )

@@ -103,7 +103,8 @@ def test_a_check_cell_an_input_transformer_blanked_is_said_to_have_run_without_r
         assert result.message == (
             "The check cell ran without an error, but the check in it never recorded your answer: something earlier in "
             "your notebook changed what that cell runs (an IPython input transformer that rewrites or blanks cells, for "
-            "example) or replaced the grader's recorder.")
+            "example) or replaced the grader's recorder."
+        )
         assert "not reached" not in result.message
     assert grade.flags == []
 
@@ -123,12 +124,17 @@ def test_a_check_stopped_while_running_the_answer_says_it_started(tmp_path, synt
     flatten waits a second before it ends the kernel: the grader learns that a cell began from the kernel's
     execute_input message, which a kernel that dies at once may not have sent yet (its check then says "never ran").
     """
-    path = submission(tmp_path, "02_reshape",
-                      {"flatten": "import os\nimport time\n\n\ndef flatten(images):\n    time.sleep(1)\n    os._exit(1)\n"})
+    path = submission(
+        tmp_path,
+        "02_reshape",
+        {"flatten": "import os\nimport time\n\n\ndef flatten(images):\n    time.sleep(1)\n    os._exit(1)\n"},
+    )
     grade = grade_notebook(path, release=LESSONS / "02_reshape.ipynb")
     assert outcomes(grade) == {"flatten": Outcome.ERROR, "take_subset": Outcome.ERROR}
-    assert grade.results[0].message == ("The check started but never finished (its cell calls your flatten(images)): "
-                                        "the kernel died (it crashed or was killed) while running a cell.")
+    assert grade.results[0].message == (
+        "The check started but never finished (its cell calls your flatten(images)): "
+        "the kernel died (it crashed or was killed) while running a cell."
+    )
     assert grade.results[1].message.startswith("The check never ran: the kernel died")
 
 
@@ -137,9 +143,12 @@ def test_a_check_interrupted_while_running_the_answer_says_it_started(tmp_path, 
     Does flatten's check say it started and didn't finish in time (not "could not run"), and take_subset still pass?"""
     from autograder.limits import Limits
 
-    path = submission(tmp_path, "02_reshape", {"flatten": "import time\n\n\ndef flatten(images):\n    time.sleep(600)\n"})
+    path = submission(
+        tmp_path, "02_reshape", {"flatten": "import time\n\n\ndef flatten(images):\n    time.sleep(600)\n"}
+    )
     grade = grade_notebook(path, release=LESSONS / "02_reshape.ipynb", limits=Limits(cell_timeout=5))
     assert outcomes(grade) == {"flatten": Outcome.ERROR, "take_subset": Outcome.PASSED}
     assert grade.results[0].message == (
         "The check started but didn't finish in time (its cell calls your flatten(images)): CellTimeoutError: the cell "
-        "ran longer than its limit of 5 seconds and was interrupted.")
+        "ran longer than its limit of 5 seconds and was interrupted."
+    )

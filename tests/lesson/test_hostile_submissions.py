@@ -64,10 +64,15 @@ def _landlock_abi() -> int:
 
 LANDLOCK_ABI = _landlock_abi()
 BUBBLEWRAP = bubblewrap() is not None
-ISOLATION = {"bubblewrap": BUBBLEWRAP, "tcp": BUBBLEWRAP or LANDLOCK_ABI >= 4,
-             "abstract sockets": BUBBLEWRAP or LANDLOCK_ABI >= 6}
-NO_SANDBOX = (f"this machine has no Linux Landlock (ABI {LANDLOCK_ABI}), so the kernel can read and write what the "
-              "grading user can; the filesystem-isolation cases can't hold and are skipped")
+ISOLATION = {
+    "bubblewrap": BUBBLEWRAP,
+    "tcp": BUBBLEWRAP or LANDLOCK_ABI >= 4,
+    "abstract sockets": BUBBLEWRAP or LANDLOCK_ABI >= 6,
+}
+NO_SANDBOX = (
+    f"this machine has no Linux Landlock (ABI {LANDLOCK_ABI}), so the kernel can read and write what the "
+    "grading user can; the filesystem-isolation cases can't hold and are skipped"
+)
 
 # The honest results of the cheating cases' wrong answer: flatten never scales the pixels.
 UNSCALED = ("[0, 1]", "flatten returned values from 0 to 255")
@@ -103,7 +108,9 @@ class Expected:
 
 
 KERNEL_DIED = "the kernel died"
-RAN_UNRECORDED = "The check cell ran without an error, but the check in it never recorded your answer"  # it ran: not "never ran"
+RAN_UNRECORDED = (
+    "The check cell ran without an error, but the check in it never recorded your answer"  # it ran: not "never ran"
+)
 CHANGED = "was changed; the released one was used."
 # What reading or writing outside the kernel's folder raises: with bubblewrap the path is not in the kernel's
 # filesystem at all; with Landlock alone it is there and refused.
@@ -112,128 +119,230 @@ DENIED = "FileNotFoundError" if BUBBLEWRAP else "PermissionError"
 EXPECTED: dict[str, Expected] = {
     # --- runaway code
     "infinite_loop__flatten_interrupted_take_subset_passes": Expected(
-        {"flatten": (ERROR, ("NameError", TIMED_OUT)), "take_subset": (PASSED, ())}, limits={"cell_timeout": 8}),
+        {"flatten": (ERROR, ("NameError", TIMED_OUT)), "take_subset": (PASSED, ())}, limits={"cell_timeout": 8}
+    ),
     "sleep_forever__flatten_interrupted_take_subset_passes": Expected(
-        {"flatten": (ERROR, ("NameError", TIMED_OUT)), "take_subset": (PASSED, ())}, limits={"cell_timeout": 8}),
+        {"flatten": (ERROR, ("NameError", TIMED_OUT)), "take_subset": (PASSED, ())}, limits={"cell_timeout": 8}
+    ),
     "loop_ignoring_interrupts__stopped_at_notebook_timeout_checks_never_ran": Expected(
-        {"flatten": (ERROR, ("longer than its limit",)),
-         "take_subset": (ERROR, ("The check never ran: the notebook took longer than its limit of 30 seconds.",))},
+        {
+            "flatten": (ERROR, ("longer than its limit",)),
+            "take_subset": (ERROR, ("The check never ran: the notebook took longer than its limit of 30 seconds.",)),
+        },
         flags=("Grading stopped early: the notebook took longer than its limit of 30 seconds.",),
-        limits={"cell_timeout": 8, "notebook_timeout": 30}),
+        limits={"cell_timeout": 8, "notebook_timeout": 30},
+    ),
     "memory_bomb__flatten_passes_take_subset_stopped_by_memory_cap": Expected(
         {"flatten": (PASSED, ()), "take_subset": (ERROR, ("The check never ran", "more than 1.5 GB of memory"))},
-        flags=("Grading stopped early: your notebook used more than 1.5 GB of memory",)),
+        flags=("Grading stopped early: your notebook used more than 1.5 GB of memory",),
+    ),
     "os_exit__flatten_passes_take_subset_kernel_died": Expected(
         {"flatten": (PASSED, ()), "take_subset": (ERROR, ("The check never ran", KERNEL_DIED))},
-        flags=(f"Grading stopped early: {KERNEL_DIED}",)),
+        flags=(f"Grading stopped early: {KERNEL_DIED}",),
+    ),
     "sys_exit__notebook_goes_on_flatten_passes_take_subset_error": Expected(
-        {"flatten": (PASSED, ()),
-         "take_subset": (ERROR, ("The check cell could not run: NameError", "An earlier cell failed first: SystemExit"))}),
+        {
+            "flatten": (PASSED, ()),
+            "take_subset": (
+                ERROR,
+                ("The check cell could not run: NameError", "An earlier cell failed first: SystemExit"),
+            ),
+        }
+    ),
     "segfault__flatten_passes_take_subset_kernel_died": Expected(
         {"flatten": (PASSED, ()), "take_subset": (ERROR, ("The check never ran", KERNEL_DIED))},
-        flags=(f"Grading stopped early: {KERNEL_DIED}",)),
+        flags=(f"Grading stopped early: {KERNEL_DIED}",),
+    ),
     "kill_own_kernel__load_data_passes_class_counts_kernel_died": Expected(
         {"load_data": (PASSED, ()), "class_counts": (ERROR, ("The check never ran", KERNEL_DIED))},
-        flags=(f"Grading stopped early: {KERNEL_DIED}",)),
+        flags=(f"Grading stopped early: {KERNEL_DIED}",),
+    ),
     "fork_bomb__flatten_passes_take_subset_stopped_by_process_cap": Expected(
         {"flatten": (PASSED, ()), "take_subset": (ERROR, ("The check never ran", "more than 16 processes"))},
-        flags=("Grading stopped early: your notebook started more than 16 processes",)),
+        flags=("Grading stopped early: your notebook started more than 16 processes",),
+    ),
     "disk_filler__flatten_passes_take_subset_stopped_by_disk_cap": Expected(
         {"flatten": (PASSED, ()), "take_subset": (ERROR, ("The check never ran", "more than 20 MB to disk"))},
-        flags=("Grading stopped early: your notebook wrote more than 20 MB to disk",), limits={"disk_bytes": 20 * 2**20}),
+        flags=("Grading stopped early: your notebook wrote more than 20 MB to disk",),
+        limits={"disk_bytes": 20 * 2**20},
+    ),
     "stderr_flood__flatten_passes_take_subset_stopped_by_disk_cap": Expected(
         {"flatten": (PASSED, ()), "take_subset": (ERROR, ("The check never ran", "more than 20 MB to disk"))},
-        flags=("Grading stopped early: your notebook wrote more than 20 MB to disk",), limits={"disk_bytes": 20 * 2**20}),
+        flags=("Grading stopped early: your notebook wrote more than 20 MB to disk",),
+        limits={"disk_bytes": 20 * 2**20},
+    ),
     "many_files__flatten_passes_take_subset_stopped_by_file_cap": Expected(
         {"flatten": (PASSED, ()), "take_subset": (ERROR, ("The check never ran", "more than 10,000 files"))},
-        flags=("Grading stopped early: your notebook created more than 10,000 files",)),
+        flags=("Grading stopped early: your notebook created more than 10,000 files",),
+    ),
     "print_100_mb__both_pass_output_capped": Expected(
-        {"flatten": (PASSED, ()), "take_subset": (PASSED, ())}, flags=("output went over the 1 MB kept per notebook",)),
+        {"flatten": (PASSED, ()), "take_subset": (PASSED, ())}, flags=("output went over the 1 MB kept per notebook",)
+    ),
     "image_50_mb__both_pass_output_capped": Expected(
-        {"flatten": (PASSED, ()), "take_subset": (PASSED, ())}, flags=("output went over the 1 MB kept per notebook",)),
+        {"flatten": (PASSED, ()), "take_subset": (PASSED, ())}, flags=("output went over the 1 MB kept per notebook",)
+    ),
     "signal_the_grader__denied_take_subset_error": Expected(
-        {"flatten": (PASSED, ()), "take_subset": (ERROR, ("NameError", "An earlier cell failed first: PermissionError"))},
-        sandbox=True),
+        {
+            "flatten": (PASSED, ()),
+            "take_subset": (ERROR, ("NameError", "An earlier cell failed first: PermissionError")),
+        },
+        sandbox=True,
+    ),
     # --- cheating, with a wrong flatten: never more than the honest 0 for flatten
     "input_transformer_blanks_checks__scores_0": Expected(
-        {"flatten": (ERROR, (RAN_UNRECORDED,)), "take_subset": (ERROR, (RAN_UNRECORDED,))}),
+        {"flatten": (ERROR, (RAN_UNRECORDED,)), "take_subset": (ERROR, (RAN_UNRECORDED,))}
+    ),
     "input_transformer_fakes_checks__scores_0": Expected(
-        {"flatten": (ERROR, (RAN_UNRECORDED,)), "take_subset": (ERROR, (RAN_UNRECORDED,))}),
+        {"flatten": (ERROR, (RAN_UNRECORDED,)), "take_subset": (ERROR, (RAN_UNRECORDED,))}
+    ),
     "patch_checks__flatten_fails": Expected(HONEST_WRONG_FLATTEN),
     # The grader judges flatten's rows against its own probe images, not the (black) ones the kernel sends back; the
     # rows were made from black images, so they don't match the real ones (the unscaled 255s never reach the grader).
-    "patch_probes__flatten_fails": Expected(
-        {"flatten": (FAILED, (NOT_THE_PIXELS,)), "take_subset": (PASSED, ())}),
+    "patch_probes__flatten_fails": Expected({"flatten": (FAILED, (NOT_THE_PIXELS,)), "take_subset": (PASSED, ())}),
     "patch_recorder_observe__flatten_fails": Expected(
-        {"flatten": (FAILED, (NOT_THE_PIXELS,)), "take_subset": (PASSED, ())}),
+        {"flatten": (FAILED, (NOT_THE_PIXELS,)), "take_subset": (PASSED, ())}
+    ),
     "patch_numpy_testing_and_assertion_error__flatten_fails": Expected(HONEST_WRONG_FLATTEN),
     "patch_isinstance_and_len__scores_0": Expected(  # ipykernel itself can't live with them
-        {"flatten": (ERROR, ("The check never ran", KERNEL_DIED)), "take_subset": (ERROR, ("The check never ran", KERNEL_DIED))}, flags=(f"Grading stopped early: {KERNEL_DIED}",)),
+        {
+            "flatten": (ERROR, ("The check never ran", KERNEL_DIED)),
+            "take_subset": (ERROR, ("The check never ran", KERNEL_DIED)),
+        },
+        flags=(f"Grading stopped early: {KERNEL_DIED}",),
+    ),
     "patch_tracebacks__flatten_fails": Expected(HONEST_WRONG_FLATTEN),
     "patch_count_params__build_model_fails": Expected(
-        {"build_model": (FAILED, ("layer2 has 25 units; the spec asks for 30.",))}),
+        {"build_model": (FAILED, ("layer2 has 25 units; the spec asks for 30.",))}
+    ),
     "patch_dense_get_config__build_model_scores_0": Expected({"build_model": (ERROR, ("could not check",))}),
     "patch_dense_init__build_model_scores_0": Expected(
         {"build_model": (FAILED, ("layer2 has 25 units",))},
         gap="the patched Dense.__init__ makes the student's Dense(25, ...) build 30 units, so build_model() really "
-            "returns the spec's network; the grader sees only the model, not the source that asked for 25"),
+        "returns the spec's network; the grader sees only the model, not the source that asked for 25",
+    ),
     "print_fake_results__flatten_fails": Expected(HONEST_WRONG_FLATTEN),
     "write_fake_result_files__flatten_fails": Expected(HONEST_WRONG_FLATTEN),
-    "forge_observation_after_check__flatten_fails": Expected(
-        {"flatten": (FAILED, ()), "take_subset": (PASSED, ())}),
+    "forge_observation_after_check__flatten_fails": Expected({"flatten": (FAILED, ()), "take_subset": (PASSED, ())}),
     "forge_observation_then_kill_kernel__flatten_error_kernel_died": Expected(  # flatten's check ran: it called os._exit
-        {"flatten": (ERROR, ("The check started but never finished (its cell calls your flatten(images))", KERNEL_DIED)), "take_subset": (ERROR, ("The check never ran", KERNEL_DIED))},
-        flags=(f"Grading stopped early: {KERNEL_DIED}",)),
+        {
+            "flatten": (
+                ERROR,
+                ("The check started but never finished (its cell calls your flatten(images))", KERNEL_DIED),
+            ),
+            "take_subset": (ERROR, ("The check never ran", KERNEL_DIED)),
+        },
+        flags=(f"Grading stopped early: {KERNEL_DIED}",),
+    ),
     "edit_check_cell__flatten_fails_flagged": Expected(
-        HONEST_WRONG_FLATTEN, flags=(f"The read-only cell 'check_flatten' {CHANGED}",)),
+        HONEST_WRONG_FLATTEN, flags=(f"The read-only cell 'check_flatten' {CHANGED}",)
+    ),
     "delete_check_cell__flatten_fails_flagged": Expected(
-        HONEST_WRONG_FLATTEN, flags=("The read-only cell 'check_flatten' was missing; the released one was used.",)),
+        HONEST_WRONG_FLATTEN, flags=("The read-only cell 'check_flatten' was missing; the released one was used.",)
+    ),
     "retype_check_cell__flatten_fails_flagged": Expected(
-        HONEST_WRONG_FLATTEN, flags=(f"The read-only cell 'check_flatten' {CHANGED}",)),
-    "edit_setup_cell__flatten_fails_flagged": Expected(HONEST_WRONG_FLATTEN, flags=(f"The read-only cell 'setup' {CHANGED}",)),
+        HONEST_WRONG_FLATTEN, flags=(f"The read-only cell 'check_flatten' {CHANGED}",)
+    ),
+    "edit_setup_cell__flatten_fails_flagged": Expected(
+        HONEST_WRONG_FLATTEN, flags=(f"The read-only cell 'setup' {CHANGED}",)
+    ),
     "duplicate_cells__first_graded_flatten_fails_flagged": Expected(
-        HONEST_WRONG_FLATTEN, flags=("The cell 'flatten' appears more than once; the first one was graded.",
-                                     "The cell 'check_flatten' appears more than once; the first one was graded.")),
+        HONEST_WRONG_FLATTEN,
+        flags=(
+            "The cell 'flatten' appears more than once; the first one was graded.",
+            "The cell 'check_flatten' appears more than once; the first one was graded.",
+        ),
+    ),
     "add_cells__not_run_flatten_fails_flagged": Expected(
-        HONEST_WRONG_FLATTEN, flags=("You added 2 cell(s); they were not run when grading.",)),
+        HONEST_WRONG_FLATTEN, flags=("You added 2 cell(s); they were not run when grading.",)
+    ),
     "tamper_check_cell_metadata__flatten_fails_flagged": Expected(
-        HONEST_WRONG_FLATTEN, flags=(f"The read-only cell 'check_flatten' {CHANGED}",)),
+        HONEST_WRONG_FLATTEN, flags=(f"The read-only cell 'check_flatten' {CHANGED}",)
+    ),
     "define_flatten_twice__later_definition_graded_fails": Expected(HONEST_WRONG_FLATTEN),
     # --- reading what the kernel must not read
     "import_reference_answer__build_model_error": Expected(
-        {"build_model": (ERROR, ("NameError", "An earlier cell failed first: ImportError", "cannot import name 'build_model'"))}),
+        {
+            "build_model": (
+                ERROR,
+                ("NameError", "An earlier cell failed first: ImportError", "cannot import name 'build_model'"),
+            )
+        }
+    ),
     "import_installed_reference_by_path__denied": Expected(
-        {"build_model": (ERROR, ("NameError", f"An earlier cell failed first: {DENIED}"))}, sandbox=True),
+        {"build_model": (ERROR, ("NameError", f"An earlier cell failed first: {DENIED}"))}, sandbox=True
+    ),
     "read_solutions_relative__denied": Expected(  # up from its folder, into the factory's workspace: not listable
-        {"build_model": (ERROR, ("NameError", "An earlier cell failed first: PermissionError"))}, sandbox=True),
+        {"build_model": (ERROR, ("NameError", "An earlier cell failed first: PermissionError"))}, sandbox=True
+    ),
     "read_solutions_absolute__denied": Expected(  # with bubblewrap, no place it looks has a solutions/ folder at all
-        {"build_model": (ERROR, ("NameError", "An earlier cell failed first: StopIteration") if BUBBLEWRAP else
-                         ("NameError", f"An earlier cell failed first: {DENIED}", "solutions"))}, sandbox=True),
+        {
+            "build_model": (
+                ERROR,
+                ("NameError", "An earlier cell failed first: StopIteration")
+                if BUBBLEWRAP
+                else ("NameError", f"An earlier cell failed first: {DENIED}", "solutions"),
+            )
+        },
+        sandbox=True,
+    ),
     "read_other_student__denied": Expected(
-        {"build_model": (ERROR, ("NameError", f"An earlier cell failed first: {DENIED}", "other_student"))}, sandbox=True),
+        {"build_model": (ERROR, ("NameError", f"An earlier cell failed first: {DENIED}", "other_student"))},
+        sandbox=True,
+    ),
     # --- writing outside the kernel's folder
     "write_gradebook__denied_unchanged": Expected(
-        {"flatten": (PASSED, ()), "take_subset": (ERROR, ("NameError", f"An earlier cell failed first: {DENIED}", "gradebook.csv"))},
-        sandbox=True),
+        {
+            "flatten": (PASSED, ()),
+            "take_subset": (ERROR, ("NameError", f"An earlier cell failed first: {DENIED}", "gradebook.csv")),
+        },
+        sandbox=True,
+    ),
     "write_other_results__denied_unchanged": Expected(
-        {"flatten": (PASSED, ()), "take_subset": (ERROR, ("NameError", f"An earlier cell failed first: {DENIED}", "other_student.json"))},
-        sandbox=True),
+        {
+            "flatten": (PASSED, ()),
+            "take_subset": (ERROR, ("NameError", f"An earlier cell failed first: {DENIED}", "other_student.json")),
+        },
+        sandbox=True,
+    ),
     "write_keras_config__denied_unchanged": Expected(
-        {"flatten": (PASSED, ()), "take_subset": (ERROR, ("NameError", f"An earlier cell failed first: {DENIED}", "keras.json"))},
-        sandbox=True),
+        {
+            "flatten": (PASSED, ()),
+            "take_subset": (ERROR, ("NameError", f"An earlier cell failed first: {DENIED}", "keras.json")),
+        },
+        sandbox=True,
+    ),
     "write_released_lesson__denied_unchanged": Expected(
-        {"flatten": (PASSED, ()), "take_subset": (ERROR, ("NameError", f"An earlier cell failed first: {DENIED}", "02_reshape.ipynb"))},
-        sandbox=True),
+        {
+            "flatten": (PASSED, ()),
+            "take_subset": (ERROR, ("NameError", f"An earlier cell failed first: {DENIED}", "02_reshape.ipynb")),
+        },
+        sandbox=True,
+    ),
     "write_course_module__denied_unchanged": Expected(
-        {"flatten": (PASSED, ()), "take_subset": (ERROR, ("NameError", f"An earlier cell failed first: {DENIED}", "data.py"))},
-        sandbox=True),
+        {
+            "flatten": (PASSED, ()),
+            "take_subset": (ERROR, ("NameError", f"An earlier cell failed first: {DENIED}", "data.py")),
+        },
+        sandbox=True,
+    ),
     "write_site_packages__denied_unchanged": Expected(
-        {"flatten": (PASSED, ()), "take_subset": (ERROR, (  # the Python installation is mounted read-only
-            "NameError", "An earlier cell failed first: " + ("OSError: [Errno 30] Read-only file system" if BUBBLEWRAP
-                                                             else "PermissionError"), "sitecustomize.py"))},
-        sandbox=True),
+        {
+            "flatten": (PASSED, ()),
+            "take_subset": (
+                ERROR,
+                (  # the Python installation is mounted read-only
+                    "NameError",
+                    "An earlier cell failed first: "
+                    + ("OSError: [Errno 30] Read-only file system" if BUBBLEWRAP else "PermissionError"),
+                    "sitecustomize.py",
+                ),
+            ),
+        },
+        sandbox=True,
+    ),
     "symlink_observation_to_other_student__flatten_scores_0_nothing_leaks": Expected(
-        {"flatten": (FAILED, ("[0, 1]",)), "take_subset": (PASSED, ())}, absent=(OTHER_STUDENT,)),
+        {"flatten": (FAILED, ("[0, 1]",)), "take_subset": (PASSED, ())}, absent=(OTHER_STUDENT,)
+    ),
     # --- escapes: each tries quietly, then answers right; the listeners, the canary and no_strays catch success
     "factory_socket_from_memory__no_escape_both_pass": Expected(BOTH_PASS),
     "factory_socket_from_proc__no_escape_both_pass": Expected(BOTH_PASS, isolation="bubblewrap"),
@@ -242,7 +351,8 @@ EXPECTED: dict[str, Expected] = {
     # A kernel that writes garbage into its own sockets to the grader: before, the grader hung in a send for ever.
     "wreck_own_connection__flatten_passes_take_subset_error_no_hang": Expected(
         {"flatten": (PASSED, ()), "take_subset": (ERROR, ("The check never ran", "stopped taking messages"))},
-        flags=("Grading stopped early: the kernel stopped taking messages from the grader",)),
+        flags=("Grading stopped early: the kernel stopped taking messages from the grader",),
+    ),
     "connect_unix_socket_outside__refused_both_pass": Expected(BOTH_PASS, isolation="bubblewrap"),
     "connect_abstract_socket__refused_both_pass": Expected(BOTH_PASS, isolation="abstract sockets"),
     "connect_loopback_tcp__refused_both_pass": Expected(BOTH_PASS, isolation="tcp"),
@@ -252,7 +362,8 @@ EXPECTED: dict[str, Expected] = {
     # --- lesson 04
     "fake_history__compile_passes_train_fails": Expected(
         {"compile_model": (PASSED, ()), "train": (FAILED, ("train never called model.fit on the model it was given",))},
-        limits={"cell_timeout": 120, "notebook_timeout": 300}),
+        limits={"cell_timeout": 120, "notebook_timeout": 300},
+    ),
 }
 
 
@@ -262,6 +373,7 @@ def test_every_case_has_an_expectation():
 
 
 # --- what must not change, and what must not be left running ---------------------------------------------------
+
 
 class Listeners:
     """Sockets outside the kernel's sandbox that hostile code aims at, each recording what reaches it.
@@ -279,8 +391,12 @@ class Listeners:
         abstract = self._listen(socket.AF_UNIX, socket.SOCK_STREAM, "\0" + name)
         tcp = self._listen(socket.AF_INET, socket.SOCK_STREAM, ("127.0.0.1", 0))
         udp = self._listen(socket.AF_INET, socket.SOCK_DGRAM, ("127.0.0.1", 0))
-        self.targets = {"unix_socket": folder / "docker.sock", "abstract_socket": name,
-                        "tcp_port": tcp.getsockname()[1], "udp_port": udp.getsockname()[1]}
+        self.targets = {
+            "unix_socket": folder / "docker.sock",
+            "abstract_socket": name,
+            "tcp_port": tcp.getsockname()[1],
+            "udp_port": udp.getsockname()[1],
+        }
         for listener, what in ((unix, "unix socket"), (abstract, "abstract socket"), (tcp, "TCP port")):
             threading.Thread(target=self._accept, args=(listener, what), daemon=True).start()
         threading.Thread(target=self._receive, args=(udp,), daemon=True).start()
@@ -360,8 +476,11 @@ def outside(tmp_path, listeners):
     for aimed_at in ("lesson_file", "course_module"):  # an attack on a file that isn't there proves nothing
         assert targets[aimed_at].is_file(), f"the {aimed_at} target {targets[aimed_at]} doesn't exist: update it"
     watched = [*WATCHED_TREES, REAL_KERAS, folder, SITE_CUSTOMIZE]
-    real_files = {path: path.read_bytes() for path in (targets["keras_config"], targets["lesson_file"], targets["course_module"])
-                  if path.exists()}
+    real_files = {
+        path: path.read_bytes()
+        for path in (targets["keras_config"], targets["lesson_file"], targets["course_module"])
+        if path.exists()
+    }
     assert not SITE_CUSTOMIZE.exists(), f"{SITE_CUSTOMIZE} exists before the case ran"
     before = snapshot(*watched, contents_only=True)
     yield targets
@@ -402,17 +521,26 @@ def no_strays():
 
 # --- the cases ---------------------------------------------------------------------------------------------------
 
+
 def _params():
     for name, expected in EXPECTED.items():
         marks = []
         if expected.sandbox and LANDLOCK_ABI < 1:
             marks.append(pytest.mark.skip(reason=NO_SANDBOX))
         if name.startswith("signal_the_grader") and LANDLOCK_ABI < 6:
-            marks.append(pytest.mark.skip(reason=f"Landlock ABI {LANDLOCK_ABI} can't keep the kernel from signalling "
-                                                 "the grader (that needs ABI 6)"))
+            marks.append(
+                pytest.mark.skip(
+                    reason=f"Landlock ABI {LANDLOCK_ABI} can't keep the kernel from signalling "
+                    "the grader (that needs ABI 6)"
+                )
+            )
         if expected.isolation and not ISOLATION[expected.isolation]:
-            marks.append(pytest.mark.skip(reason=f"this machine can't keep a kernel from this ({expected.isolation} is "
-                                                 "missing: install Debian's bubblewrap); the README's table says so"))
+            marks.append(
+                pytest.mark.skip(
+                    reason=f"this machine can't keep a kernel from this ({expected.isolation} is "
+                    "missing: install Debian's bubblewrap); the README's table says so"
+                )
+            )
         if expected.gap:
             marks.append(pytest.mark.xfail(strict=True, reason=expected.gap))
         yield pytest.param(name, marks=marks, id=name)
@@ -460,8 +588,11 @@ def test_no_kernel_outlives_its_grading(tmp_path, synthetic_digits):
     before = {child.pid for child in mine.children(recursive=True)}
     grade_notebook(path, release=LESSONS / path.name, env=env, limits=LIMITS)
     time.sleep(1)
-    left = [child for child in mine.children(recursive=True) if child.pid not in before and child.is_running()
-            and child.status() != psutil.STATUS_ZOMBIE]
+    left = [
+        child
+        for child in mine.children(recursive=True)
+        if child.pid not in before and child.is_running() and child.status() != psutil.STATUS_ZOMBIE
+    ]
     strays = _strays()
     for process in left + strays:
         try:

@@ -36,11 +36,18 @@ def test_disk_use_stops_counting_past_the_file_cap(tmp_path):
     assert _disk_use(tmp_path, max_files=10)[1] <= 60
 
 
-@pytest.mark.parametrize("written, files, reason", [
-    (0, 0, ""),
-    (3 * 2**20, 0, "your notebook wrote more than 2 MB to disk (the limit per notebook), so its kernel was stopped"),
-    (0, 12, "your notebook created more than 10 files (the limit per notebook), so its kernel was stopped"),
-])
+@pytest.mark.parametrize(
+    "written, files, reason",
+    [
+        (0, 0, ""),
+        (
+            3 * 2**20,
+            0,
+            "your notebook wrote more than 2 MB to disk (the limit per notebook), so its kernel was stopped",
+        ),
+        (0, 12, "your notebook created more than 10 files (the limit per notebook), so its kernel was stopped"),
+    ],
+)
 def test_watchdog_names_the_disk_limit_crossed(tmp_path, written, files, reason):
     """Is growth past the disk or file limit, counted from when the notebook started, reported with the limit?"""
     (tmp_path / "there_before.bin").write_bytes(b"x" * 5 * 2**20)  # the kernel's library copy, say: not counted

@@ -12,7 +12,8 @@ import re
 
 # What TensorFlow writes to the process's standard error while it starts and trains, line by line.
 TENSORFLOW_LOG_LINE = re.compile(
-    r"absl::InitializeLog|oneDNN custom operations|cuda drivers|cuInit|cpu_feature_guard|^[IWEF]\d{4} \d\d:\d\d", re.M)
+    r"absl::InitializeLog|oneDNN custom operations|cuda drivers|cuInit|cpu_feature_guard|^[IWEF]\d{4} \d\d:\d\d", re.M
+)
 
 
 def instructor_environment(**settings: str) -> dict[str, str]:
@@ -29,4 +30,6 @@ def student_environment() -> dict[str, str]:
     """This process's environment without pytest's marker and without TF_CPP_MIN_LOG_LEVEL, as a student's
     shell has it: TensorFlow's log reaches the kernel's stderr unless the lesson quiets it (otherwise a test
     of that would see nothing either way)."""
-    return {name: value for name, value in os.environ.items() if name not in ("PYTEST_CURRENT_TEST", "TF_CPP_MIN_LOG_LEVEL")}
+    return {
+        name: value for name, value in os.environ.items() if name not in ("PYTEST_CURRENT_TEST", "TF_CPP_MIN_LOG_LEVEL")
+    }

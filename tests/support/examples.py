@@ -26,7 +26,9 @@ EXPECTED: dict[str, dict[str, tuple[Outcome, tuple[str, ...]]]] = {
     "fails_units_25": {"build_model": (FAILED, ("layer2 has 25 units; the spec asks for 30.",))},
     "fails_learning_rate": {"compile_model": (FAILED, ("0.01", "0.001"))},
     "fails_no_scaling": {"flatten": (FAILED, ("[0, 1]",))},
-    "fails_from_logits": {"compile_model": (FAILED, ("from_logits=True", "your output layer applies softmax", "from_logits=False"))},
+    "fails_from_logits": {
+        "compile_model": (FAILED, ("from_logits=True", "your output layer applies softmax", "from_logits=False"))
+    },
     "fails_scrambled_pixels": {"flatten": (FAILED, ("transposed",))},
     "unfinished_train": {"compile_model": (NOT_ATTEMPTED, ()), "train": (NOT_ATTEMPTED, ())},
 }
@@ -50,5 +52,7 @@ def grade_student(student: str) -> tuple[NotebookGrade, ...]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MNIST_PATH", "synthetic")
         env = kernel_environment(GradingOptions())
-        return tuple(grade_notebook(folder / f"{lesson}.ipynb", release=LESSONS / f"{lesson}.ipynb", env=env)
-                     for lesson in LESSON_NAMES)
+        return tuple(
+            grade_notebook(folder / f"{lesson}.ipynb", release=LESSONS / f"{lesson}.ipynb", env=env)
+            for lesson in LESSON_NAMES
+        )

@@ -32,19 +32,19 @@ from support.paths import LESSONS, PROJECT_ROOT, SOLUTIONS
 
 # What the placeholders in the cases' code stand for; each is filled in with the repr() of a path.
 TARGETS = (
-    "gradebook",         # a gradebook.csv of the class, outside the kernel's folder
-    "other_results",     # another student's results/<student>.json
+    "gradebook",  # a gradebook.csv of the class, outside the kernel's folder
+    "other_results",  # another student's results/<student>.json
     "other_submission",  # another student's submitted 03_build.ipynb (right answers)
-    "keras_config",      # the grading user's real ~/.keras/keras.json
-    "lesson_file",       # the repository's released lessons/mnist/02_reshape.ipynb
-    "course_module",     # the repository's autograder/exercises/data.py, which the grader imports
-    "project_root",      # the repository (where solutions/ and autograder/ are)
-    "marker",            # a name (15 characters at most) given to the processes a fork bomb starts
-    "canary",            # a file outside the kernel's folder that an escaped process would write
-    "unix_socket",       # a Unix socket listening outside the kernel's folder (stands in for /var/run/docker.sock)
-    "abstract_socket",   # the name of an abstract Unix socket listening outside the sandbox
-    "tcp_port",          # a TCP port listening on the loopback, outside the sandbox
-    "udp_port",          # a UDP port listening on the loopback, outside the sandbox
+    "keras_config",  # the grading user's real ~/.keras/keras.json
+    "lesson_file",  # the repository's released lessons/mnist/02_reshape.ipynb
+    "course_module",  # the repository's autograder/exercises/data.py, which the grader imports
+    "project_root",  # the repository (where solutions/ and autograder/ are)
+    "marker",  # a name (15 characters at most) given to the processes a fork bomb starts
+    "canary",  # a file outside the kernel's folder that an escaped process would write
+    "unix_socket",  # a Unix socket listening outside the kernel's folder (stands in for /var/run/docker.sock)
+    "abstract_socket",  # the name of an abstract Unix socket listening outside the sandbox
+    "tcp_port",  # a TCP port listening on the loopback, outside the sandbox
+    "udp_port",  # a UDP port listening on the loopback, outside the sandbox
 )
 
 
@@ -62,9 +62,14 @@ def reference_answers(lesson: str) -> dict[str, str]:
     """grade_id -> the solution cell's source without the BEGIN/END SOLUTION marker lines: a right answer."""
     notebook = nbformat.read(SOLUTIONS / f"{lesson}.ipynb", as_version=4)
     return {
-        grade_id(cell): "\n".join(line for line in cell.source.splitlines() if "### BEGIN SOLUTION" not in line
-                                  and "### END SOLUTION" not in line) + "\n"
-        for cell in notebook.cells if is_answer_cell(cell)
+        grade_id(cell): "\n".join(
+            line
+            for line in cell.source.splitlines()
+            if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
+        )
+        + "\n"
+        for cell in notebook.cells
+        if is_answer_cell(cell)
     }
 
 
@@ -73,7 +78,9 @@ def cell_of(notebook: nbformat.NotebookNode, identity: str) -> nbformat.Notebook
     return next(cell for cell in notebook.cells if grade_id(cell) == identity)
 
 
-def submission(lesson: str, answers: dict[str, str], edit: Callable[[nbformat.NotebookNode], None] | None = None) -> nbformat.NotebookNode:
+def submission(
+    lesson: str, answers: dict[str, str], edit: Callable[[nbformat.NotebookNode], None] | None = None
+) -> nbformat.NotebookNode:
     """The released lesson with every answer cell answered: ``answers[grade_id]`` where given, else the reference answer.
 
     Args:
@@ -163,31 +170,31 @@ FLATTEN, TAKE_SUBSET = RIGHT["02_reshape"]["flatten"], RIGHT["02_reshape"]["take
 
 INFINITE_LOOP = "while True:  # waiting for something that never happens\n    pass\n"
 SLEEP_FOREVER = "import time\n\ntime.sleep(10**6)\n"
-LOOP_IGNORING_INTERRUPTS = '''import time
+LOOP_IGNORING_INTERRUPTS = """import time
 
 while True:  # nothing stops me, not even the stop button
     try:
         time.sleep(1)
     except BaseException:
         pass
-'''
-MEMORY_BOMB = '''import time
+"""
+MEMORY_BOMB = """import time
 import numpy
 
 chunks = []
 for _ in range(12):  # 12 x 400 MB, every byte written; far over the grader's cap, and still safe on the machine
     chunks.append(numpy.ones(50_000_000))
 time.sleep(5)
-'''
-DISK_FILLER = '''import time
+"""
+DISK_FILLER = """import time
 
 with open("filler.bin", "wb") as filler:
     for _ in range(200):  # 200 MB, 1 MB at a time, far over the test's 20 MB cap, then wait to be stopped
         filler.write(b"x" * 2**20)
         filler.flush()
 time.sleep(10)
-'''
-STDERR_FLOOD = '''import os
+"""
+STDERR_FLOOD = """import os
 import sys
 import time
 
@@ -197,20 +204,20 @@ started_with = sys.stderr._original_stdstream_copy
 for _ in range(200):
     os.write(started_with, b"x" * 2**20)
 time.sleep(10)
-'''
-MANY_FILES = '''import os
+"""
+MANY_FILES = """import os
 import time
 
 os.makedirs("many", exist_ok=True)
 for number in range(20_000):  # empty files take no blocks, but each is an inode
     open(f"many/{number}", "w").close()
 time.sleep(10)
-'''
+"""
 OS_EXIT = "import os\n\nos._exit(1)\n"
 SYS_EXIT = "import sys\n\nsys.exit()\n"
 SEGFAULT = "import ctypes\n\nctypes.string_at(0)  # reads address 0: a segmentation fault\n"
 KILL_MYSELF = "import os\nimport signal\n\nos.kill(os.getpid(), signal.SIGKILL)\n"
-FORK_BOMB = '''import ctypes
+FORK_BOMB = """import ctypes
 import os
 import time
 
@@ -225,23 +232,23 @@ for _ in range(40):  # bounded: 40 children sleeping a minute each, far over the
     time.sleep(0.05)
 for pid in children:
     os.waitpid(pid, 0)
-'''
-PRINT_100_MB = '''line = "all work and no play makes jack a dull boy " * 23_000  # about 1 MB
+"""
+PRINT_100_MB = """line = "all work and no play makes jack a dull boy " * 23_000  # about 1 MB
 for _ in range(100):
     print(line)
-'''
-IMAGE_50_MB = '''import base64
+"""
+IMAGE_50_MB = """import base64
 import os
 
 from IPython.display import display
 
 display({"image/png": base64.b64encode(os.urandom(50_000_000)).decode()}, raw=True)
-'''
-SIGNAL_GRADER = '''import os
+"""
+SIGNAL_GRADER = """import os
 import signal
 
 os.kill(os.getppid(), signal.SIGURG)  # the process that started this kernel: the grader (SIGURG: harmless if it arrives)
-'''
+"""
 
 # --- cheating ---------------------------------------------------------------------------------------------------
 
@@ -265,7 +272,7 @@ TRANSFORMER_FAKES_CHECKS = '''def fake_checks(lines):
 
 get_ipython().input_transformers_post.append(fake_checks)
 '''
-PATCH_CHECKS = '''import dataclasses
+PATCH_CHECKS = """import dataclasses
 
 import autograder.exercises.data
 import autograder.exercises
@@ -286,13 +293,13 @@ autograder.exercises.EXERCISES["flatten"] = dataclasses.replace(autograder.exerc
 autograder.notebook.check = lambda check_id, *answers, **kwargs: print(f"{check_id}: passed")
 autograder.notebook.run_check = autograder.exercises.run_check
 check = autograder.notebook.check
-'''
-PATCH_PROBES = '''import numpy
+"""
+PATCH_PROBES = """import numpy
 import autograder.exercises.probes
 
 # The check's own test images, all black: an unscaled flatten can't go over 1 on them.
 autograder.exercises.probes.flatten_images = lambda spec=None: numpy.zeros((5, 28, 28), dtype=numpy.uint8)
-'''
+"""
 PATCH_RECORDER = '''import numpy
 import autograder.exercises
 import autograder.exercises.registry
@@ -311,7 +318,7 @@ def observe(check_id, *answers, **kwargs):
 autograder.kernel.recorder.observe = observe
 autograder.exercises.observe = autograder.exercises.registry.observe = observe
 '''
-PATCH_NUMPY_TESTING = '''import builtins
+PATCH_NUMPY_TESTING = """import builtins
 
 import numpy
 import numpy.testing
@@ -327,20 +334,20 @@ class NeverRaised(Exception):
 
 
 builtins.AssertionError = NeverRaised
-'''
-PATCH_BUILTINS = '''import builtins
+"""
+PATCH_BUILTINS = """import builtins
 
 builtins.isinstance = lambda value, kind: True
 builtins.len = lambda value: 784
-'''
-PATCH_TRACEBACKS = '''from IPython.core.interactiveshell import InteractiveShell
+"""
+PATCH_TRACEBACKS = """from IPython.core.interactiveshell import InteractiveShell
 
 get_ipython()._showtraceback = lambda *args, **kwargs: None
 InteractiveShell.showtraceback = lambda *args, **kwargs: None
-'''
-PATCH_COUNT_PARAMS = '''keras.Model.count_params = lambda self: 81_840  # what the spec's network has
+"""
+PATCH_COUNT_PARAMS = """keras.Model.count_params = lambda self: 81_840  # what the spec's network has
 keras.Sequential.count_params = keras.Model.count_params
-'''
+"""
 PATCH_DENSE_CONFIG = '''_get_config = keras.layers.Dense.get_config
 SPEC_UNITS = {"layer1": 100, "layer2": 30, "layer3": 10}
 
@@ -365,12 +372,12 @@ def __init__(self, units, *args, **kwargs):
 
 keras.layers.Dense.__init__ = __init__
 '''
-PRINT_FAKE_RESULTS = '''print("flatten: \\u2714 passed (2/2 points)")
+PRINT_FAKE_RESULTS = """print("flatten: \\u2714 passed (2/2 points)")
 print("take_subset: \\u2714 passed (1/1 points)")
 print("build_model: 3/3 passed")
 print("[autograder] recorded flatten")
-'''
-WRITE_FAKE_RESULTS = '''import json
+"""
+WRITE_FAKE_RESULTS = """import json
 from pathlib import Path
 
 import numpy
@@ -384,8 +391,8 @@ for folder in (Path("."), Path("observations/flatten"), Path("../observations/fl
     {"__dict__": {"images": {"__array__": "a0"}, "flat": {"__array__": "a1"}}}))
 numpy.savez("../observations/flatten/arrays.npz", a0=numpy.zeros((5, 28, 28), "uint8"), a1=numpy.zeros((5, 784), "float32"))
 Path("gradebook.csv").write_text("student,02_reshape\\nme,3\\n")
-'''
-FORGE_OBSERVATION_AFTER_CHECK = '''from pathlib import Path
+"""
+FORGE_OBSERVATION_AFTER_CHECK = """from pathlib import Path
 
 import numpy
 from autograder.kernel.serialize import save_observation
@@ -393,8 +400,8 @@ from autograder.kernel.serialize import save_observation
 # flatten's check has run by now: replace what it recorded with black images and their (right) rows.
 save_observation({"images": numpy.zeros((5, 28, 28), "uint8"), "flat": numpy.zeros((5, 784), "float32")},
                  Path("../observations/flatten"))
-'''
-FORGE_OBSERVATION_THEN_DIE = '''import os
+"""
+FORGE_OBSERVATION_THEN_DIE = """import os
 import time
 from pathlib import Path
 
@@ -409,12 +416,12 @@ save_observation({"images": numpy.zeros((5, 28, 28), "uint8"), "flat": numpy.zer
 def flatten(images):
     time.sleep(1)  # long enough for the kernel to say its cell began (an instant exit can beat that message)
     os._exit(0)
-'''
+"""
 FLATTEN_TWICE = after(FLATTEN, FLATTEN_UNSCALED)  # the later definition is the one the check sees
 FLATTEN_AGAIN_AFTER_ITS_CHECK = FLATTEN  # a right flatten, but only after flatten's check ran
 
 IMPORT_REFERENCE_BUILD_MODEL = "from autograder.reference import build_model  # the course's own answer\n"
-IMPORT_REFERENCE_BY_PATH = '''import importlib.util
+IMPORT_REFERENCE_BY_PATH = """import importlib.util
 from pathlib import Path
 
 # The installed course package, by its path on the grading machine.
@@ -423,8 +430,8 @@ spec = importlib.util.spec_from_file_location("installed_reference", source)
 reference = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(reference)
 build_model = reference.build_model
-'''
-READ_SOLUTIONS_RELATIVE = '''import json
+"""
+READ_SOLUTIONS_RELATIVE = """import json
 import os
 
 for guess in ("../solutions/mnist/03_build.ipynb", "../../solutions/mnist/03_build.ipynb",
@@ -435,8 +442,8 @@ for guess in ("../solutions/mnist/03_build.ipynb", "../../solutions/mnist/03_bui
         print(guess, error)
 for up in ("..", "../.."):  # then look around
     print(up, os.listdir(up))
-'''
-READ_SOLUTIONS_ABSOLUTE = '''import json
+"""
+READ_SOLUTIONS_ABSOLUTE = """import json
 import re
 import sys
 from pathlib import Path
@@ -452,42 +459,42 @@ solution = next(root / "solutions" / "mnist" / "03_build.ipynb" for root in root
                 if (root / "solutions" / "mnist" / "03_build.ipynb").exists())
 cells = json.loads(solution.read_text())["cells"]
 exec("".join(next(cell["source"] for cell in cells if "def build_model" in "".join(cell["source"]))))
-'''
-READ_OTHER_STUDENT = '''import json
+"""
+READ_OTHER_STUDENT = """import json
 
 cells = json.load(open($other_submission))["cells"]  # a classmate's notebook
 exec(next("".join(cell["source"]) for cell in cells if "def build_model" in "".join(cell["source"])))
-'''
-WRITE_GRADEBOOK = '''with open($gradebook, "a") as gradebook:
+"""
+WRITE_GRADEBOOK = """with open($gradebook, "a") as gradebook:
     gradebook.write("me,100\\n")
-'''
-WRITE_OTHER_RESULTS = '''import json
+"""
+WRITE_OTHER_RESULTS = """import json
 
 with open($other_results, "w") as results:
     json.dump({"student": "other_student", "total": 0}, results)
-'''
-WRITE_KERAS_CONFIG = '''with open($keras_config, "a") as config:  # the grading user's real ~/.keras (this kernel's HOME is elsewhere)
+"""
+WRITE_KERAS_CONFIG = """with open($keras_config, "a") as config:  # the grading user's real ~/.keras (this kernel's HOME is elsewhere)
     config.write("\\n")
-'''
-WRITE_COURSE_MODULE = '''with open($course_module, "a") as checks:  # the grader's own checks, imported by every grading worker
+"""
+WRITE_COURSE_MODULE = """with open($course_module, "a") as checks:  # the grader's own checks, imported by every grading worker
     checks.write("\\n")
-'''
-WRITE_SITE_PACKAGES = '''import sysconfig
+"""
+WRITE_SITE_PACKAGES = """import sysconfig
 from pathlib import Path
 
 # Code here runs in every Python that starts from this installation: the grader's too.
 with open(Path(sysconfig.get_paths()["purelib"]) / "sitecustomize.py", "x") as startup:
     startup.write("# hostile\\n")
-'''
-SYMLINK_OBSERVATION = '''import os
+"""
+SYMLINK_OBSERVATION = """import os
 
 # flatten's check has run: point what it recorded at another student's results, for the grader to read.
 os.remove("../observations/flatten/observation.json")
 os.symlink($other_results, "../observations/flatten/observation.json")
-'''
-WRITE_LESSON = '''with open($lesson_file, "a") as released:  # the released lesson the grader restores check cells from
+"""
+WRITE_LESSON = """with open($lesson_file, "a") as released:  # the released lesson the grader restores check cells from
     released.write("\\n")
-'''
+"""
 
 
 # --- escapes: the kernel factory, other sockets, the network, processes that outlive the kernel ------------------
@@ -537,7 +544,9 @@ def ask_factory_through_pipes():  # every pipe this process holds: the factory's
             answers[descriptor] = error
     return answers
 """
-FACTORY_FROM_MEMORY = ASK_FACTORY + """import gc
+FACTORY_FROM_MEMORY = (
+    ASK_FACTORY
+    + """import gc
 import sys
 
 found = set()
@@ -552,7 +561,10 @@ for frame in sys._current_frames().values():
         frame = frame.f_back
 answers = {path: ask_factory_at(path) for path in found if os.path.exists(path)}
 """
-FACTORY_FROM_PROC = ASK_FACTORY + """with open("/proc/self/cmdline", "rb") as cmdline:  # a fork has its parent's command line
+)
+FACTORY_FROM_PROC = (
+    ASK_FACTORY
+    + """with open("/proc/self/cmdline", "rb") as cmdline:  # a fork has its parent's command line
     arguments = cmdline.read().decode(errors="replace").split("\\0")
 paths = [argument for argument in arguments if argument.endswith(".sock")]
 try:
@@ -562,15 +574,22 @@ except OSError:
     pass
 answers = {path: ask_factory_at(path) for path in paths if path.startswith("/")}
 """
-FACTORY_BY_GUESSING = ASK_FACTORY + """import glob
+)
+FACTORY_BY_GUESSING = (
+    ASK_FACTORY
+    + """import glob
 import tempfile
 
 guesses = glob.glob("/tmp/autograder-factory-*/*") + glob.glob(os.path.join(tempfile.gettempdir(), "*", "*.sock"))
 guesses += glob.glob("/tmp/*/*.sock") + glob.glob("/run/*.sock") + glob.glob("/var/run/*.sock")
 answers = {path: ask_factory_at(path) for path in guesses}
 """
-FACTORY_THROUGH_INHERITED_PIPES = ASK_FACTORY + """answers = ask_factory_through_pipes()
+)
+FACTORY_THROUGH_INHERITED_PIPES = (
+    ASK_FACTORY
+    + """answers = ask_factory_through_pipes()
 """
+)
 WRECK_OWN_CONNECTION = """import os
 import stat
 
@@ -668,6 +687,7 @@ time.sleep(0.5)
 
 # --- edits of grader-owned cells --------------------------------------------------------------------------------
 
+
 def edit_check_cell(notebook):
     cell_of(notebook, "check_flatten").source = 'print("flatten: \\u2714 passed (2/2 points)")'
 
@@ -697,8 +717,10 @@ def duplicate_cells(notebook):
 def add_cells(notebook):
     """Two cells of the student's own after the flatten answer: a right flatten, and a patched check."""
     at = notebook.cells.index(cell_of(notebook, "flatten")) + 1
-    notebook.cells[at:at] = [nbformat.v4.new_code_cell(FLATTEN),
-                             nbformat.v4.new_code_cell("check = lambda *answers: None\n__autograder_record__ = check")]
+    notebook.cells[at:at] = [
+        nbformat.v4.new_code_cell(FLATTEN),
+        nbformat.v4.new_code_cell("check = lambda *answers: None\n__autograder_record__ = check"),
+    ]
 
 
 def tamper_metadata(notebook):
@@ -711,94 +733,251 @@ def tamper_metadata(notebook):
 # ---------------------------------------------------------------------------------------------------------------
 # The cases, named <what it does>__<expected result>.
 
-CASES: dict[str, Case] = {case.name: case for case in (
-    # runaway
-    Case("infinite_loop__flatten_interrupted_take_subset_passes", "02_reshape", {"flatten": before(INFINITE_LOOP, FLATTEN)}),
-    Case("sleep_forever__flatten_interrupted_take_subset_passes", "02_reshape", {"flatten": before(SLEEP_FOREVER, FLATTEN)}),
-    Case("loop_ignoring_interrupts__stopped_at_notebook_timeout_checks_never_ran", "02_reshape",
-         {"flatten": before(LOOP_IGNORING_INTERRUPTS, FLATTEN)}),
-    Case("memory_bomb__flatten_passes_take_subset_stopped_by_memory_cap", "02_reshape",
-         {"take_subset": before(MEMORY_BOMB, TAKE_SUBSET)}),
-    Case("os_exit__flatten_passes_take_subset_kernel_died", "02_reshape", {"take_subset": before(OS_EXIT, TAKE_SUBSET)}),
-    Case("sys_exit__notebook_goes_on_flatten_passes_take_subset_error", "02_reshape",
-         {"take_subset": before(SYS_EXIT, TAKE_SUBSET)}),
-    Case("segfault__flatten_passes_take_subset_kernel_died", "02_reshape", {"take_subset": before(SEGFAULT, TAKE_SUBSET)}),
-    Case("kill_own_kernel__load_data_passes_class_counts_kernel_died", "01_load",
-         {"class_counts": before(KILL_MYSELF, RIGHT["01_load"]["class_counts"])}),
-    Case("fork_bomb__flatten_passes_take_subset_stopped_by_process_cap", "02_reshape",
-         {"take_subset": before(FORK_BOMB, TAKE_SUBSET)}),
-    Case("disk_filler__flatten_passes_take_subset_stopped_by_disk_cap", "02_reshape",
-         {"take_subset": before(DISK_FILLER, TAKE_SUBSET)}),
-    Case("stderr_flood__flatten_passes_take_subset_stopped_by_disk_cap", "02_reshape",
-         {"take_subset": before(STDERR_FLOOD, TAKE_SUBSET)}),
-    Case("many_files__flatten_passes_take_subset_stopped_by_file_cap", "02_reshape",
-         {"take_subset": before(MANY_FILES, TAKE_SUBSET)}),
-    Case("print_100_mb__both_pass_output_capped", "02_reshape", {"flatten": after(FLATTEN, PRINT_100_MB)}),
-    Case("image_50_mb__both_pass_output_capped", "02_reshape", {"flatten": after(FLATTEN, IMAGE_50_MB)}),
-    Case("signal_the_grader__denied_take_subset_error", "02_reshape",
-         {"take_subset": before(SIGNAL_GRADER, TAKE_SUBSET)}),
-    # cheating: the flatten answer is wrong (never scaled); success would mean cheating worked
-    Case("input_transformer_blanks_checks__scores_0", "02_reshape", {"flatten": after(FLATTEN_UNSCALED, TRANSFORMER_BLANKS_CHECKS)}),
-    Case("input_transformer_fakes_checks__scores_0", "02_reshape", {"flatten": after(FLATTEN_UNSCALED, TRANSFORMER_FAKES_CHECKS)}),
-    Case("patch_checks__flatten_fails", "02_reshape", {"flatten": after(FLATTEN_UNSCALED, PATCH_CHECKS)}),
-    Case("patch_probes__flatten_fails", "02_reshape", {"flatten": after(FLATTEN_UNSCALED, PATCH_PROBES)}),
-    Case("patch_recorder_observe__flatten_fails", "02_reshape", {"flatten": after(FLATTEN_UNSCALED, PATCH_RECORDER)}),
-    Case("patch_numpy_testing_and_assertion_error__flatten_fails", "02_reshape",
-         {"flatten": after(FLATTEN_UNSCALED, PATCH_NUMPY_TESTING)}),
-    Case("patch_isinstance_and_len__scores_0", "02_reshape", {"flatten": after(FLATTEN_UNSCALED, PATCH_BUILTINS)}),
-    Case("patch_tracebacks__flatten_fails", "02_reshape", {"flatten": after(FLATTEN_UNSCALED, PATCH_TRACEBACKS)}),
-    Case("patch_count_params__build_model_fails", "03_build", {"build_model": after(BUILD_MODEL_25, PATCH_COUNT_PARAMS)}),
-    Case("patch_dense_get_config__build_model_scores_0", "03_build", {"build_model": after(BUILD_MODEL_25, PATCH_DENSE_CONFIG)}),
-    Case("patch_dense_init__build_model_scores_0", "03_build", {"build_model": after(BUILD_MODEL_25, PATCH_DENSE_INIT)}),
-    Case("print_fake_results__flatten_fails", "02_reshape", {"flatten": after(FLATTEN_UNSCALED, PRINT_FAKE_RESULTS)}),
-    Case("write_fake_result_files__flatten_fails", "02_reshape", {"flatten": after(FLATTEN_UNSCALED, WRITE_FAKE_RESULTS)}),
-    Case("forge_observation_after_check__flatten_fails", "02_reshape",
-         {"flatten": FLATTEN_UNSCALED, "take_subset": after(TAKE_SUBSET, FORGE_OBSERVATION_AFTER_CHECK)}),
-    Case("forge_observation_then_kill_kernel__flatten_error_kernel_died", "02_reshape",
-         {"flatten": FORGE_OBSERVATION_THEN_DIE}),
-    Case("edit_check_cell__flatten_fails_flagged", "02_reshape", {"flatten": FLATTEN_UNSCALED}, edit_check_cell),
-    Case("delete_check_cell__flatten_fails_flagged", "02_reshape", {"flatten": FLATTEN_UNSCALED}, delete_check_cell),
-    Case("retype_check_cell__flatten_fails_flagged", "02_reshape", {"flatten": FLATTEN_UNSCALED}, retype_check_cell),
-    Case("edit_setup_cell__flatten_fails_flagged", "02_reshape", {"flatten": FLATTEN_UNSCALED}, edit_setup_cell),
-    Case("duplicate_cells__first_graded_flatten_fails_flagged", "02_reshape", {"flatten": FLATTEN_UNSCALED}, duplicate_cells),
-    Case("add_cells__not_run_flatten_fails_flagged", "02_reshape", {"flatten": FLATTEN_UNSCALED}, add_cells),
-    Case("tamper_check_cell_metadata__flatten_fails_flagged", "02_reshape", {"flatten": FLATTEN_UNSCALED}, tamper_metadata),
-    Case("define_flatten_twice__later_definition_graded_fails", "02_reshape",
-         {"flatten": FLATTEN_TWICE, "take_subset": after(TAKE_SUBSET, FLATTEN_AGAIN_AFTER_ITS_CHECK)}),
-    # reading what the kernel must not read
-    Case("import_reference_answer__build_model_error", "03_build", {"build_model": IMPORT_REFERENCE_BUILD_MODEL}),
-    Case("import_installed_reference_by_path__denied", "03_build", {"build_model": IMPORT_REFERENCE_BY_PATH}),
-    Case("read_solutions_relative__denied", "03_build", {"build_model": before(READ_SOLUTIONS_RELATIVE, BUILD_MODEL_25)}),
-    Case("read_solutions_absolute__denied", "03_build", {"build_model": READ_SOLUTIONS_ABSOLUTE}),
-    Case("read_other_student__denied", "03_build", {"build_model": READ_OTHER_STUDENT}),
-    # writing outside the kernel's folder
-    Case("write_gradebook__denied_unchanged", "02_reshape", {"take_subset": before(WRITE_GRADEBOOK, TAKE_SUBSET)}),
-    Case("write_other_results__denied_unchanged", "02_reshape", {"take_subset": before(WRITE_OTHER_RESULTS, TAKE_SUBSET)}),
-    Case("write_keras_config__denied_unchanged", "02_reshape", {"take_subset": before(WRITE_KERAS_CONFIG, TAKE_SUBSET)}),
-    Case("write_released_lesson__denied_unchanged", "02_reshape", {"take_subset": before(WRITE_LESSON, TAKE_SUBSET)}),
-    Case("write_course_module__denied_unchanged", "02_reshape",
-         {"take_subset": before(WRITE_COURSE_MODULE, TAKE_SUBSET)}),
-    Case("write_site_packages__denied_unchanged", "02_reshape",
-         {"take_subset": before(WRITE_SITE_PACKAGES, TAKE_SUBSET)}),
-    Case("symlink_observation_to_other_student__flatten_scores_0_nothing_leaks", "02_reshape",
-         {"flatten": FLATTEN_UNSCALED, "take_subset": after(TAKE_SUBSET, SYMLINK_OBSERVATION)}),
-    # escapes: the kernel factory, sockets and ports outside the kernel, processes that outlive it
-    Case("factory_socket_from_memory__no_escape_both_pass", "02_reshape", {"take_subset": before(FACTORY_FROM_MEMORY, TAKE_SUBSET)}),
-    Case("factory_socket_from_proc__no_escape_both_pass", "02_reshape", {"take_subset": before(FACTORY_FROM_PROC, TAKE_SUBSET)}),
-    Case("factory_socket_by_guessing__no_escape_both_pass", "02_reshape", {"take_subset": before(FACTORY_BY_GUESSING, TAKE_SUBSET)}),
-    Case("factory_through_inherited_pipes__no_escape_both_pass", "02_reshape",
-         {"take_subset": before(FACTORY_THROUGH_INHERITED_PIPES, TAKE_SUBSET)}),
-    Case("wreck_own_connection__flatten_passes_take_subset_error_no_hang", "02_reshape",
-         {"take_subset": before(WRECK_OWN_CONNECTION, TAKE_SUBSET)}),
-    Case("connect_unix_socket_outside__refused_both_pass", "02_reshape", {"take_subset": before(CONNECT_UNIX_SOCKET, TAKE_SUBSET)}),
-    Case("connect_abstract_socket__refused_both_pass", "02_reshape", {"take_subset": before(CONNECT_ABSTRACT_SOCKET, TAKE_SUBSET)}),
-    Case("connect_loopback_tcp__refused_both_pass", "02_reshape", {"take_subset": before(CONNECT_LOOPBACK_TCP, TAKE_SUBSET)}),
-    Case("bind_tcp_port__refused_both_pass", "02_reshape", {"take_subset": before(BIND_TCP_PORT, TAKE_SUBSET)}),
-    Case("send_udp__nothing_arrives_both_pass", "02_reshape", {"take_subset": before(SEND_UDP, TAKE_SUBSET)}),
-    Case("daemon_outlives_kernel__killed_both_pass", "02_reshape", {"take_subset": before(DAEMON_OUTLIVES_KERNEL, TAKE_SUBSET)}),
-    # lesson 04: a History with perfect numbers and no training
-    Case("fake_history__compile_passes_train_fails", "04_train", {"train": TRAIN_FAKE_HISTORY}),
-)}
+CASES: dict[str, Case] = {
+    case.name: case
+    for case in (
+        # runaway
+        Case(
+            "infinite_loop__flatten_interrupted_take_subset_passes",
+            "02_reshape",
+            {"flatten": before(INFINITE_LOOP, FLATTEN)},
+        ),
+        Case(
+            "sleep_forever__flatten_interrupted_take_subset_passes",
+            "02_reshape",
+            {"flatten": before(SLEEP_FOREVER, FLATTEN)},
+        ),
+        Case(
+            "loop_ignoring_interrupts__stopped_at_notebook_timeout_checks_never_ran",
+            "02_reshape",
+            {"flatten": before(LOOP_IGNORING_INTERRUPTS, FLATTEN)},
+        ),
+        Case(
+            "memory_bomb__flatten_passes_take_subset_stopped_by_memory_cap",
+            "02_reshape",
+            {"take_subset": before(MEMORY_BOMB, TAKE_SUBSET)},
+        ),
+        Case(
+            "os_exit__flatten_passes_take_subset_kernel_died",
+            "02_reshape",
+            {"take_subset": before(OS_EXIT, TAKE_SUBSET)},
+        ),
+        Case(
+            "sys_exit__notebook_goes_on_flatten_passes_take_subset_error",
+            "02_reshape",
+            {"take_subset": before(SYS_EXIT, TAKE_SUBSET)},
+        ),
+        Case(
+            "segfault__flatten_passes_take_subset_kernel_died",
+            "02_reshape",
+            {"take_subset": before(SEGFAULT, TAKE_SUBSET)},
+        ),
+        Case(
+            "kill_own_kernel__load_data_passes_class_counts_kernel_died",
+            "01_load",
+            {"class_counts": before(KILL_MYSELF, RIGHT["01_load"]["class_counts"])},
+        ),
+        Case(
+            "fork_bomb__flatten_passes_take_subset_stopped_by_process_cap",
+            "02_reshape",
+            {"take_subset": before(FORK_BOMB, TAKE_SUBSET)},
+        ),
+        Case(
+            "disk_filler__flatten_passes_take_subset_stopped_by_disk_cap",
+            "02_reshape",
+            {"take_subset": before(DISK_FILLER, TAKE_SUBSET)},
+        ),
+        Case(
+            "stderr_flood__flatten_passes_take_subset_stopped_by_disk_cap",
+            "02_reshape",
+            {"take_subset": before(STDERR_FLOOD, TAKE_SUBSET)},
+        ),
+        Case(
+            "many_files__flatten_passes_take_subset_stopped_by_file_cap",
+            "02_reshape",
+            {"take_subset": before(MANY_FILES, TAKE_SUBSET)},
+        ),
+        Case("print_100_mb__both_pass_output_capped", "02_reshape", {"flatten": after(FLATTEN, PRINT_100_MB)}),
+        Case("image_50_mb__both_pass_output_capped", "02_reshape", {"flatten": after(FLATTEN, IMAGE_50_MB)}),
+        Case(
+            "signal_the_grader__denied_take_subset_error",
+            "02_reshape",
+            {"take_subset": before(SIGNAL_GRADER, TAKE_SUBSET)},
+        ),
+        # cheating: the flatten answer is wrong (never scaled); success would mean cheating worked
+        Case(
+            "input_transformer_blanks_checks__scores_0",
+            "02_reshape",
+            {"flatten": after(FLATTEN_UNSCALED, TRANSFORMER_BLANKS_CHECKS)},
+        ),
+        Case(
+            "input_transformer_fakes_checks__scores_0",
+            "02_reshape",
+            {"flatten": after(FLATTEN_UNSCALED, TRANSFORMER_FAKES_CHECKS)},
+        ),
+        Case("patch_checks__flatten_fails", "02_reshape", {"flatten": after(FLATTEN_UNSCALED, PATCH_CHECKS)}),
+        Case("patch_probes__flatten_fails", "02_reshape", {"flatten": after(FLATTEN_UNSCALED, PATCH_PROBES)}),
+        Case(
+            "patch_recorder_observe__flatten_fails", "02_reshape", {"flatten": after(FLATTEN_UNSCALED, PATCH_RECORDER)}
+        ),
+        Case(
+            "patch_numpy_testing_and_assertion_error__flatten_fails",
+            "02_reshape",
+            {"flatten": after(FLATTEN_UNSCALED, PATCH_NUMPY_TESTING)},
+        ),
+        Case("patch_isinstance_and_len__scores_0", "02_reshape", {"flatten": after(FLATTEN_UNSCALED, PATCH_BUILTINS)}),
+        Case("patch_tracebacks__flatten_fails", "02_reshape", {"flatten": after(FLATTEN_UNSCALED, PATCH_TRACEBACKS)}),
+        Case(
+            "patch_count_params__build_model_fails",
+            "03_build",
+            {"build_model": after(BUILD_MODEL_25, PATCH_COUNT_PARAMS)},
+        ),
+        Case(
+            "patch_dense_get_config__build_model_scores_0",
+            "03_build",
+            {"build_model": after(BUILD_MODEL_25, PATCH_DENSE_CONFIG)},
+        ),
+        Case(
+            "patch_dense_init__build_model_scores_0",
+            "03_build",
+            {"build_model": after(BUILD_MODEL_25, PATCH_DENSE_INIT)},
+        ),
+        Case(
+            "print_fake_results__flatten_fails", "02_reshape", {"flatten": after(FLATTEN_UNSCALED, PRINT_FAKE_RESULTS)}
+        ),
+        Case(
+            "write_fake_result_files__flatten_fails",
+            "02_reshape",
+            {"flatten": after(FLATTEN_UNSCALED, WRITE_FAKE_RESULTS)},
+        ),
+        Case(
+            "forge_observation_after_check__flatten_fails",
+            "02_reshape",
+            {"flatten": FLATTEN_UNSCALED, "take_subset": after(TAKE_SUBSET, FORGE_OBSERVATION_AFTER_CHECK)},
+        ),
+        Case(
+            "forge_observation_then_kill_kernel__flatten_error_kernel_died",
+            "02_reshape",
+            {"flatten": FORGE_OBSERVATION_THEN_DIE},
+        ),
+        Case("edit_check_cell__flatten_fails_flagged", "02_reshape", {"flatten": FLATTEN_UNSCALED}, edit_check_cell),
+        Case(
+            "delete_check_cell__flatten_fails_flagged", "02_reshape", {"flatten": FLATTEN_UNSCALED}, delete_check_cell
+        ),
+        Case(
+            "retype_check_cell__flatten_fails_flagged", "02_reshape", {"flatten": FLATTEN_UNSCALED}, retype_check_cell
+        ),
+        Case("edit_setup_cell__flatten_fails_flagged", "02_reshape", {"flatten": FLATTEN_UNSCALED}, edit_setup_cell),
+        Case(
+            "duplicate_cells__first_graded_flatten_fails_flagged",
+            "02_reshape",
+            {"flatten": FLATTEN_UNSCALED},
+            duplicate_cells,
+        ),
+        Case("add_cells__not_run_flatten_fails_flagged", "02_reshape", {"flatten": FLATTEN_UNSCALED}, add_cells),
+        Case(
+            "tamper_check_cell_metadata__flatten_fails_flagged",
+            "02_reshape",
+            {"flatten": FLATTEN_UNSCALED},
+            tamper_metadata,
+        ),
+        Case(
+            "define_flatten_twice__later_definition_graded_fails",
+            "02_reshape",
+            {"flatten": FLATTEN_TWICE, "take_subset": after(TAKE_SUBSET, FLATTEN_AGAIN_AFTER_ITS_CHECK)},
+        ),
+        # reading what the kernel must not read
+        Case("import_reference_answer__build_model_error", "03_build", {"build_model": IMPORT_REFERENCE_BUILD_MODEL}),
+        Case("import_installed_reference_by_path__denied", "03_build", {"build_model": IMPORT_REFERENCE_BY_PATH}),
+        Case(
+            "read_solutions_relative__denied",
+            "03_build",
+            {"build_model": before(READ_SOLUTIONS_RELATIVE, BUILD_MODEL_25)},
+        ),
+        Case("read_solutions_absolute__denied", "03_build", {"build_model": READ_SOLUTIONS_ABSOLUTE}),
+        Case("read_other_student__denied", "03_build", {"build_model": READ_OTHER_STUDENT}),
+        # writing outside the kernel's folder
+        Case("write_gradebook__denied_unchanged", "02_reshape", {"take_subset": before(WRITE_GRADEBOOK, TAKE_SUBSET)}),
+        Case(
+            "write_other_results__denied_unchanged",
+            "02_reshape",
+            {"take_subset": before(WRITE_OTHER_RESULTS, TAKE_SUBSET)},
+        ),
+        Case(
+            "write_keras_config__denied_unchanged",
+            "02_reshape",
+            {"take_subset": before(WRITE_KERAS_CONFIG, TAKE_SUBSET)},
+        ),
+        Case(
+            "write_released_lesson__denied_unchanged", "02_reshape", {"take_subset": before(WRITE_LESSON, TAKE_SUBSET)}
+        ),
+        Case(
+            "write_course_module__denied_unchanged",
+            "02_reshape",
+            {"take_subset": before(WRITE_COURSE_MODULE, TAKE_SUBSET)},
+        ),
+        Case(
+            "write_site_packages__denied_unchanged",
+            "02_reshape",
+            {"take_subset": before(WRITE_SITE_PACKAGES, TAKE_SUBSET)},
+        ),
+        Case(
+            "symlink_observation_to_other_student__flatten_scores_0_nothing_leaks",
+            "02_reshape",
+            {"flatten": FLATTEN_UNSCALED, "take_subset": after(TAKE_SUBSET, SYMLINK_OBSERVATION)},
+        ),
+        # escapes: the kernel factory, sockets and ports outside the kernel, processes that outlive it
+        Case(
+            "factory_socket_from_memory__no_escape_both_pass",
+            "02_reshape",
+            {"take_subset": before(FACTORY_FROM_MEMORY, TAKE_SUBSET)},
+        ),
+        Case(
+            "factory_socket_from_proc__no_escape_both_pass",
+            "02_reshape",
+            {"take_subset": before(FACTORY_FROM_PROC, TAKE_SUBSET)},
+        ),
+        Case(
+            "factory_socket_by_guessing__no_escape_both_pass",
+            "02_reshape",
+            {"take_subset": before(FACTORY_BY_GUESSING, TAKE_SUBSET)},
+        ),
+        Case(
+            "factory_through_inherited_pipes__no_escape_both_pass",
+            "02_reshape",
+            {"take_subset": before(FACTORY_THROUGH_INHERITED_PIPES, TAKE_SUBSET)},
+        ),
+        Case(
+            "wreck_own_connection__flatten_passes_take_subset_error_no_hang",
+            "02_reshape",
+            {"take_subset": before(WRECK_OWN_CONNECTION, TAKE_SUBSET)},
+        ),
+        Case(
+            "connect_unix_socket_outside__refused_both_pass",
+            "02_reshape",
+            {"take_subset": before(CONNECT_UNIX_SOCKET, TAKE_SUBSET)},
+        ),
+        Case(
+            "connect_abstract_socket__refused_both_pass",
+            "02_reshape",
+            {"take_subset": before(CONNECT_ABSTRACT_SOCKET, TAKE_SUBSET)},
+        ),
+        Case(
+            "connect_loopback_tcp__refused_both_pass",
+            "02_reshape",
+            {"take_subset": before(CONNECT_LOOPBACK_TCP, TAKE_SUBSET)},
+        ),
+        Case("bind_tcp_port__refused_both_pass", "02_reshape", {"take_subset": before(BIND_TCP_PORT, TAKE_SUBSET)}),
+        Case("send_udp__nothing_arrives_both_pass", "02_reshape", {"take_subset": before(SEND_UDP, TAKE_SUBSET)}),
+        Case(
+            "daemon_outlives_kernel__killed_both_pass",
+            "02_reshape",
+            {"take_subset": before(DAEMON_OUTLIVES_KERNEL, TAKE_SUBSET)},
+        ),
+        # lesson 04: a History with perfect numbers and no training
+        Case("fake_history__compile_passes_train_fails", "04_train", {"train": TRAIN_FAKE_HISTORY}),
+    )
+}
 
 
 def write_corpus(folder: Path, targets: dict[str, str | Path]) -> list[Path]:
@@ -809,19 +988,22 @@ def write_corpus(folder: Path, targets: dict[str, str | Path]) -> list[Path]:
 if __name__ == "__main__":
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "hostile-submissions")
     example = Path("/nonexistent/outside-the-kernel")
-    paths = write_corpus(out, {
-        "gradebook": example / "grading-output" / "gradebook.csv",
-        "other_results": example / "grading-output" / "results" / "other_student.json",
-        "other_submission": example / "submitted" / "other_student" / "mnist" / "03_build.ipynb",
-        "keras_config": Path.home() / ".keras" / "keras.json",
-        "lesson_file": LESSONS / "02_reshape.ipynb",
-        "course_module": PROJECT_ROOT / "autograder" / "exercises" / "data.py",
-        "project_root": PROJECT_ROOT,
-        "marker": "hostile-child",
-        "canary": example / "escaped",
-        "unix_socket": example / "docker.sock",
-        "abstract_socket": "autograder-test-abstract",
-        "tcp_port": 9,
-        "udp_port": 9,
-    })
+    paths = write_corpus(
+        out,
+        {
+            "gradebook": example / "grading-output" / "gradebook.csv",
+            "other_results": example / "grading-output" / "results" / "other_student.json",
+            "other_submission": example / "submitted" / "other_student" / "mnist" / "03_build.ipynb",
+            "keras_config": Path.home() / ".keras" / "keras.json",
+            "lesson_file": LESSONS / "02_reshape.ipynb",
+            "course_module": PROJECT_ROOT / "autograder" / "exercises" / "data.py",
+            "project_root": PROJECT_ROOT,
+            "marker": "hostile-child",
+            "canary": example / "escaped",
+            "unix_socket": example / "docker.sock",
+            "abstract_socket": "autograder-test-abstract",
+            "tcp_port": 9,
+            "udp_port": 9,
+        },
+    )
     print(f"{len(paths)} hostile submissions under {out}")

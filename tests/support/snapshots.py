@@ -25,8 +25,13 @@ def snapshot(*roots: Path, skip: Path | None = None, contents_only: bool = False
             if root.is_file():
                 found[str(root)] = (_sha256(root),)
             elif root.exists():
-                found.update({str(path): (_sha256(path),) for path in sorted(root.rglob("*"))
-                              if path.is_file() and "__pycache__" not in path.parts})
+                found.update(
+                    {
+                        str(path): (_sha256(path),)
+                        for path in sorted(root.rglob("*"))
+                        if path.is_file() and "__pycache__" not in path.parts
+                    }
+                )
             continue
         for folder, folders, files in os.walk(root):
             if skip is not None and Path(folder) == skip:
