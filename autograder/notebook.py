@@ -162,7 +162,7 @@ def unfinished_message(check_id: str, problem: str, spec: Spec = SPEC) -> str:
     )
 
 
-class require:  # noqa: N801 - used like a function: `with require("flatten"):`
+class require:  # a lower-case class: used like a function: `with require("flatten"):`
     """Runs a given cell's code only once the exercises it uses are done, and says so when they aren't.
 
     In a lesson's given cell::

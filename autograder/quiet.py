@@ -38,14 +38,14 @@ def import_tensorflow_quietly() -> None:
     try:
         quiet = os.open(os.devnull, os.O_WRONLY)
     except OSError:  # no devnull to write to: import it as it is
-        import tensorflow  # noqa: F401
+        import tensorflow
 
         return
     sys.stderr.flush()
     saved = os.dup(2)
     try:
         os.dup2(quiet, 2)
-        import tensorflow  # noqa: F401
+        import tensorflow  # noqa: F401 - imported for its side effect: loaded, with its log lines hidden
     finally:
         os.dup2(saved, 2)
         os.close(saved)

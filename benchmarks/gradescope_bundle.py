@@ -22,9 +22,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from grading_speed import TreeSampler  # noqa: E402 - the benchmarks folder is not a package
+from grading_speed import TreeSampler  # the benchmarks folder is not a package
 
-from autograder.batch.gradescope import build_bundle, unpack_bundle  # noqa: E402
+from autograder.batch.gradescope import build_bundle, unpack_bundle
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "submissions"
 

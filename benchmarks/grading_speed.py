@@ -460,7 +460,8 @@ def wait_with_heartbeat(name: str, process: subprocess.Popen, sampler: TreeSampl
             return process.wait(timeout=HEARTBEAT_SECONDS)
         except subprocess.TimeoutExpired:
             print(
-                f"[{name}]   ... {time.perf_counter() - started:.0f} s, tree PSS now {sampler.latest_total_mib:.0f} MiB",
+                f"[{name}]   ... {time.perf_counter() - started:.0f} s, "
+                f"tree PSS now {sampler.latest_total_mib:.0f} MiB",
                 flush=True,
             )
 
@@ -790,7 +791,7 @@ def print_table(rows: list[list[str]]) -> None:
     """Prints rows as left-aligned columns, the first row a header underlined with dashes."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in [rows[0], ["-" * width for width in widths], *rows[1:]]:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 def what_went_wrong(run: dict) -> list[str]:
@@ -857,7 +858,8 @@ def print_results(figures: dict, students: int) -> None:
         print(
             f"\nFloor per student: {floor['seconds_per_student']:.1f} s of cells (answer {kinds['answer']:.1f} s, "
             f"given {kinds['given']:.1f} s); not in it, for information: check cells {kinds['check']:.1f} s, "
-            f"5 kernel starts {floor['kernel_start_seconds']:.1f} s, 5 x '{FLOOR_IMPORTS}' {floor['import_seconds']:.1f} s."
+            f"5 kernel starts {floor['kernel_start_seconds']:.1f} s, "
+            f"5 x '{FLOOR_IMPORTS}' {floor['import_seconds']:.1f} s."
         )
         if "jobs1_per_student_vs_floor" in figures["ratios"]:
             print(

@@ -45,7 +45,7 @@ LABELS_MAGIC = 0x00000801  # 2049: unsigned bytes, 1 dimension (count)
 _GZIP_SIGNATURE = b"\x1f\x8b"
 
 # IDX type byte -> big-endian numpy dtype.
-_IDX_DTYPES = {
+_IDX_DTYPES: dict[int, np.dtype] = {
     0x08: np.dtype("u1"),
     0x09: np.dtype("i1"),
     0x0B: np.dtype(">i2"),

@@ -95,14 +95,14 @@ def print_gradebook(records: list[StudentRecord], output: Path) -> None:
     rows = [
         [
             r["student"],
-            *(f"{r['lessons'][l]['points']:g}/{r['lessons'][l]['max_points']:g}" for l in SPEC.lessons),
+            *(f"{r['lessons'][lesson]['points']:g}/{r['lessons'][lesson]['max_points']:g}" for lesson in SPEC.lessons),
             f"{r['total']:g}/{r['max_total']:g}",
         ]
         for r in records
     ]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, ["-" * w for w in widths], *rows]:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)))
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
     failing = most_failed(records)
     if failing:
         print("\nMost-failed checks: " + ", ".join(f"{check} ({count})" for _, check, count in failing[:5]))

@@ -54,7 +54,8 @@ ROOT="${AUTOGRADER_ROOT:-/autograder}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 command -v python3.11 >/dev/null || apt-get install -y -qq python3.11 python3.11-venv >/dev/null
-command -v bwrap >/dev/null || apt-get install -y -qq bubblewrap >/dev/null || echo "no bubblewrap: kernels run without it"
+command -v bwrap >/dev/null || apt-get install -y -qq bubblewrap >/dev/null \\
+  || echo "no bubblewrap: kernels run without it"
 command -v curl >/dev/null || apt-get install -y -qq curl >/dev/null
 python3.11 -m venv "$ROOT/venv"
 "$ROOT/venv/bin/python" -m pip install --quiet --upgrade pip
@@ -82,7 +83,7 @@ if [ ! -s "$ROOT/results/results.json" ]; then
   printf '%s\\n' '{"score": 0, "output": "The autograder could not start (exit status '"$status"'). This is not a problem with your work; your instructor has been told and will grade it again.", "output_format": "text", "stdout_visibility": "visible", "tests": [{"name": "autograder", "score": 0, "max_score": 0, "status": "failed", "output": "The autograder could not start.", "visibility": "visible"}]}' > "$ROOT/results/results.json"
 fi
 exit 0
-"""
+"""  # noqa: E501 - shell lines of the bundle's scripts, kept whole (the fallback result is one JSON document)
 
 
 def requirements() -> list[str]:
@@ -174,7 +175,8 @@ def build_bundle(
 
 def unpack_bundle(bundle: Path, root: Path) -> Path:
     """Lays out ``root`` as Gradescope does: the bundle unzipped into ``source/`` (its scripts executable) and an
-    empty ``submission/``; returns ``root``. For the tests and the benchmark, which run the bundle outside Gradescope."""
+    empty ``submission/``; returns ``root``. For the tests and the benchmark, which run the bundle outside
+    Gradescope."""
     with zipfile.ZipFile(bundle) as archive:
         archive.extractall(root / "source")
         for info in archive.infolist():

@@ -119,7 +119,7 @@ def write_gradebook(records: list[StudentRecord], path: Path, spec: Spec = SPEC)
         writer.writerow(
             [
                 record["student"],
-                *(f"{record['lessons'][l]['points']:g}" for l in spec.lessons),
+                *(f"{record['lessons'][lesson]['points']:g}" for lesson in spec.lessons),
                 f"{record['total']:g}",
                 record["max_total"],
             ]
@@ -175,7 +175,7 @@ def _learning_curves(metrics: dict):
     import matplotlib.pyplot as plt
 
     figure, panels = plt.subplots(1, 2, figsize=(8, 2.8))
-    for name, axes in zip(("loss", "accuracy"), panels):
+    for name, axes in zip(("loss", "accuracy"), panels, strict=True):
         for prefix, label in (("", "training"), ("val_", "validation")):
             if prefix + name in metrics:
                 axes.plot(metrics[prefix + name], label=label)
@@ -191,7 +191,7 @@ def _prediction_grid(panels: list[dict]):
     figure, grid = plt.subplots(2, max(1, (len(panels) + 1) // 2), figsize=(8, 4.2), squeeze=False)
     for axes in grid.flat:
         axes.axis("off")
-    for axes, panel in zip(grid.flat, panels):
+    for axes, panel in zip(grid.flat, panels, strict=False):  # a grid may have more axes than panels
         image = np.asarray(panel["image"], dtype=float)
         if image.ndim >= 2:
             axes.imshow(image, cmap="gray")
@@ -305,7 +305,8 @@ def feedback_html(record: StudentRecord, images: list[tuple[str, str]]) -> str:
                 else ""
             )
             rows.append(
-                f'<tr><td>{escape(check["check_id"])}</td><td class="{outcome.value.replace(" ", "-")}">{escape(label)}</td>'
+                f"<tr><td>{escape(check['check_id'])}</td><td "
+                f'class="{outcome.value.replace(" ", "-")}">{escape(label)}</td>'
                 f"<td>{check['points']:g} / {check['max_points']:g}</td>"
                 f'<td><div class="message">{escape(check["message"])}</div>{hint}</td></tr>'
             )
@@ -321,7 +322,8 @@ def feedback_html(record: StudentRecord, images: list[tuple[str, str]]) -> str:
         )
         sections.append(f"<h2>{escape(lesson)}: {data['points']:g} / {data['max_points']:g}</h2>{flags}{body}")
     figures = "".join(
-        f'<figure><img alt="{escape(caption)}" src="data:image/png;base64,{png}"><figcaption>{escape(caption)}</figcaption></figure>'
+        f'<figure><img alt="{escape(caption)}" '
+        f'src="data:image/png;base64,{png}"><figcaption>{escape(caption)}</figcaption></figure>'
         for caption, png in images
     )
     problems = "".join(f'<p class="flag">{escape(problem)}</p>' for problem in record["problems"])

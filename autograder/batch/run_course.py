@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Data: {choose_data_source()}.")
     generate_lessons()
     print(
-        f"Lessons: {PROJECT_ROOT / 'lessons' / ASSIGNMENT} regenerated from {PROJECT_ROOT / 'solutions' / ASSIGNMENT} by nbgrader."
+        f"Lessons: {PROJECT_ROOT / 'lessons' / ASSIGNMENT} regenerated from {PROJECT_ROOT / 'solutions' / ASSIGNMENT} "
+        "by nbgrader."
     )
     print("Running each solution notebook in a fresh Jupyter kernel and checking it ...\n")
     rows, all_passed = [], True
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     header = ("lesson", "points", "seconds", "checks")
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)))
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
     total = sum(float(row[1].split("/")[0]) for row in rows)
     print(
         f"\nTotal {total:g}/{SPEC.total_points} points: {'every lesson passes' if all_passed else 'SOME LESSONS FAIL'}."

@@ -52,7 +52,8 @@ class Submission:
     problems: list[str] = field(default_factory=list)
 
     def fingerprint(self, spec: Spec, release: Path) -> str:
-        """SHA-256 of everything the grade depends on: the notebooks, the problems, the spec and the released lessons."""
+        """SHA-256 of everything the grade depends on: the notebooks, the problems, the spec and the released
+        lessons."""
         digest = hashlib.sha256(spec.fingerprint.encode())
         for lesson in sorted(self.notebooks):
             digest.update(lesson.encode())
@@ -191,7 +192,7 @@ def _distinct_keys(submissions: list[Submission], names: list[str]) -> None:
     folded: dict[str, int] = {}
     for submission in submissions:
         folded[submission.key.casefold()] = folded.get(submission.key.casefold(), 0) + 1
-    for submission, name in zip(submissions, names):
+    for submission, name in zip(submissions, names, strict=True):
         if folded[submission.key.casefold()] > 1:
             submission.key = safe_key(name, hashed=True)
 

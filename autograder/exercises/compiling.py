@@ -85,7 +85,8 @@ def check_compile_model(description: dict, *, spec: Spec = SPEC) -> CheckResult:
         if from_logits and output == "softmax":
             problems.append(
                 "Your loss has from_logits=True, which says the model outputs raw scores (logits), but your output "
-                "layer applies softmax, so it outputs probabilities; the spec pairs a softmax output with from_logits=False."
+                "layer applies softmax, so it outputs probabilities; the spec pairs a softmax output with "
+                "from_logits=False."
             )
             hints.append(
                 "from_logits describes what the model outputs: True means 'raw scores, apply softmax for me'. "
@@ -113,7 +114,8 @@ def check_compile_model(description: dict, *, spec: Spec = SPEC) -> CheckResult:
     elif not math.isclose(rate, spec.compile.learning_rate, rel_tol=1e-6):
         problems.append(f"Your learning rate is {rate:g}; the spec asks for {spec.compile.learning_rate:g}.")
         hints.append(
-            f"Pass the optimizer object: keras.optimizers.{spec.compile.optimizer}(learning_rate={spec.compile.learning_rate})."
+            "Pass the optimizer object: "
+            f"keras.optimizers.{spec.compile.optimizer}(learning_rate={spec.compile.learning_rate})."
         )
     names = metric_names(config.get("metrics"))
     for wanted in spec.compile.metrics:
@@ -125,7 +127,8 @@ def check_compile_model(description: dict, *, spec: Spec = SPEC) -> CheckResult:
         "compile_model",
         problems,
         success=f"compile_model uses {spec.compile.loss}(from_logits={spec.compile.from_logits}), "
-        f"{spec.compile.optimizer} with learning rate {spec.compile.learning_rate:g} and tracks {', '.join(spec.compile.metrics)}.",
+        f"{spec.compile.optimizer} with learning rate {spec.compile.learning_rate:g} and tracks "
+        f"{', '.join(spec.compile.metrics)}.",
         hints=hints or ["Compare each argument of your model.compile(...) with the spec."],
         spec=spec,
     )

@@ -58,14 +58,17 @@ def check_load_data(x_train, y_train, x_test, y_test, *, spec: Spec = SPEC) -> C
             )
         if labels.size and (labels.min() < 0 or labels.max() >= spec.data.num_classes):
             problems.append(
-                f"{y_name} has labels from {labels.min()} to {labels.max()}; digits are 0 to {spec.data.num_classes - 1}."
+                f"{y_name} has labels from {labels.min()} to {labels.max()}; digits are 0 to "
+                f"{spec.data.num_classes - 1}."
             )
     return verdict(
         "load_data",
         problems,
-        success=f"Your data is loaded: uint8 images of {rows}x{cols} with one label 0-{spec.data.num_classes - 1} per image.",
+        success=f"Your data is loaded: uint8 images of {rows}x{cols} with one label "
+        f"0-{spec.data.num_classes - 1} per image.",
         hints=[
-            "Use exactly `(x_train, y_train), (x_test, y_test) = mnist.load_data()` and don't change the arrays afterwards."
+            "Use exactly `(x_train, y_train), (x_test, y_test) = mnist.load_data()` and don't change the arrays "
+            "afterwards."
         ],
         spec=spec,
     )
@@ -128,7 +131,7 @@ def check_flatten(images: np.ndarray, flat, *, spec: Spec = SPEC) -> CheckResult
     if not isinstance(flat, np.ndarray):
         try:
             converted = np.asarray(flat)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - whatever np.asarray raises, the answer isn't an array
             converted = None
         if converted is None or converted.ndim == 0 or converted.dtype == object:  # None, a string, ragged rows
             problems.append(f"flatten returned {_describe(flat)}; expected a NumPy array of shape ({n}, {pixels}).")
@@ -138,7 +141,8 @@ def check_flatten(images: np.ndarray, flat, *, spec: Spec = SPEC) -> CheckResult
     if not problems:
         if flat.shape != expected.shape:
             problems.append(
-                f"flatten turned {n} images into shape {flat.shape}; expected ({n}, {pixels}): one row of {pixels} pixels per image."
+                f"flatten turned {n} images into shape {flat.shape}; expected ({n}, {pixels}): one row of {pixels} "
+                "pixels per image."
             )
             hints.append(f"Use images.reshape(len(images), {pixels}), which works for any number of images.")
         if flat.dtype != np.float32:
@@ -149,7 +153,8 @@ def check_flatten(images: np.ndarray, flat, *, spec: Spec = SPEC) -> CheckResult
             if low < 0 or high > 1:
                 problems.append(f"flatten returned values from {low:g} to {high:g}; expected them scaled to [0, 1].")
                 hints.append(
-                    f"Divide by {spec.data.pixel_max}.0 so every pixel lies in [0, 1]; unscaled inputs train much worse."
+                    f"Divide by {spec.data.pixel_max}.0 so every pixel lies in [0, 1]; unscaled inputs train much "
+                    "worse."
                 )
         if flat.shape == expected.shape and np.issubdtype(flat.dtype, np.number):
             scale = spec.data.pixel_max if flat.max() > 1 else 1
@@ -162,12 +167,14 @@ def check_flatten(images: np.ndarray, flat, *, spec: Spec = SPEC) -> CheckResult
                     )
                 elif np.allclose(np.sort(values, axis=1), np.sort(expected, axis=1), atol=1e-6):
                     problems.append(
-                        "flatten keeps each image's pixel values but scrambles their order; expected row-major order, row 0 first."
+                        "flatten keeps each image's pixel values but scrambles their order; expected row-major order, "
+                        "row 0 first."
                     )
                 else:
                     problems.append("flatten's values don't match the images' pixels, even allowing for scaling.")
                 hints.append(
-                    "reshape keeps the row-major pixel order; don't transpose, swap axes or reshape through another shape."
+                    "reshape keeps the row-major pixel order; don't transpose, swap axes or reshape through another "
+                    "shape."
                 )
     return verdict(
         "flatten",
@@ -210,7 +217,8 @@ def check_take_subset(x, y, n: int, subset, default_x, default_y, default_subset
         elif not (np.array_equal(got_x, xs[:count]) and np.array_equal(got_y, ys[:count])):
             if np.array_equal(np.sort(got_y), np.sort(ys[:count])) and not np.array_equal(got_y, ys[:count]):
                 problems.append(
-                    f"{call} returned the first {count} rows in another order, or misaligned images and labels; expected them as they are."
+                    f"{call} returned the first {count} rows in another order, or misaligned images and labels; "
+                    "expected them as they are."
                 )
             else:
                 problems.append(f"{call} didn't return the first {count} rows; expected x[:{count}] and y[:{count}].")
@@ -289,7 +297,8 @@ def hint_class_counts(spec: Spec) -> str:
 def hint_flatten(spec: Spec) -> str:
     """The first hint for ``flatten``: the idea to try, with the spec's numbers."""
     return (
-        f"Two steps. Lay each {grid_text(spec)} grid out as one row of {spec.data.pixels} pixels, row after row: NumPy's "
+        f"Two steps. Lay each {grid_text(spec)} grid out as one row of {spec.data.pixels} pixels, row after row: "
+        "NumPy's "
         f"reshape does that, keeping the order, for any number of images. Then turn the whole numbers "
         f"0-{spec.data.pixel_max} into float32 numbers between 0 and 1."
     )

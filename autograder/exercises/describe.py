@@ -115,7 +115,8 @@ def describe_figure(figure) -> dict:
     """Reads the image panels of a matplotlib Figure: each panel's pixels, title and grid position.
 
     Returns:
-        ``{"is_figure": bool, "class_name", "panels": [{"image": ndarray, "title": str, "grid": [rows, cols] | None}]}``.
+        ``{"is_figure": bool, "class_name", "panels": [{"image": ndarray, "title": str,
+        "grid": [rows, cols] | None}]}``.
     """
     from matplotlib.figure import Figure
 

@@ -51,7 +51,7 @@ def layer_problems(layers: list[dict], spec: Spec) -> tuple[list[str], list[str]
             f"({', '.join(spec.model.layer_names)})."
         )
     if len(dense) == len(expected):
-        pairs = list(enumerate(zip(dense, expected)))
+        pairs = list(enumerate(zip(dense, expected, strict=True)))
     else:
         # Compare by name, so one missing or extra layer doesn't shift every comparison after it.
         by_name = {layer["name"]: layer for layer in dense}
@@ -59,7 +59,8 @@ def layer_problems(layers: list[dict], spec: Spec) -> tuple[list[str], list[str]
         for want in expected:
             if want.name not in by_name:
                 problems.append(
-                    f"{want.name} is missing: expected Dense({want.units}, activation='{want.activation}', name='{want.name}')."
+                    f"{want.name} is missing: expected Dense({want.units}, activation='{want.activation}', "
+                    f"name='{want.name}')."
                 )
         wanted_names = set(spec.model.layer_names)
         for index, layer in enumerate(dense):
@@ -115,29 +116,33 @@ def check_build_model(description: dict, independence: dict, *, spec: Spec = SPE
     else:
         if description["input_shape"] != expected_input:
             problems.append(
-                f"Your model's input shape is {tuple(description['input_shape'])}; the spec asks for (None, {spec.model.input_size})."
+                f"Your model's input shape is {tuple(description['input_shape'])}; the spec asks for (None, "
+                f"{spec.model.input_size})."
             )
         if description["output_shape"] != expected_output:
             problems.append(
-                f"Your model's output shape is {tuple(description['output_shape'])}; the spec asks for (None, {expected_output[1]})."
+                f"Your model's output shape is {tuple(description['output_shape'])}; the spec asks for (None, "
+                f"{expected_output[1]})."
             )
     layer_issues, layer_hints = layer_problems(description["layers"], spec)
     problems += layer_issues
     hints += layer_hints
     if description["parameters"] is not None and description["parameters"] != spec.model.parameters:
         problems.append(
-            f"Your model has {description['parameters']:,} parameters; the spec's network has {spec.model.parameters:,}."
+            f"Your model has {description['parameters']:,} parameters; the spec's network has "
+            f"{spec.model.parameters:,}."
         )
     if independence["same_object"] or independence["shared_layers"]:
         problems.append(
-            "Calling build_model() twice gave models that share layers; each call should build a new, independent model."
+            "Calling build_model() twice gave models that share layers; each call should build a new, independent "
+            "model."
         )
         hints.append("Create the layers inside build_model(), not once outside it.")
     return verdict(
         "build_model",
         problems,
         success=f"build_model() returns the {spec.model.input_size}-"
-        + "-".join(str(l.units) for l in spec.model.layers)
+        + "-".join(str(layer.units) for layer in spec.model.layers)
         + f" network with layers {', '.join(spec.model.layer_names)} and {spec.model.parameters:,} parameters.",
         hints=hints or ["Compare your layers with the spec printed above the exercise, one by one."],
         spec=spec,

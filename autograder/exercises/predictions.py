@@ -84,7 +84,8 @@ def check_predict_digit(answers: list, expected_probabilities: np.ndarray, *, sp
         if label_is_int and int(label) != int(np.argmax(probabilities)):
             note(
                 "argmax",
-                f"{where}, the label is {label} but the most probable digit is {int(np.argmax(probabilities))}; expected the argmax.",
+                f"{where}, the label is {label} but the most probable digit is {int(np.argmax(probabilities))}; "
+                "expected the argmax.",
             )
     problems = [
         message + (f" The same happens for {count - 1} more of the {len(answers)} digits." if count > 1 else "")
@@ -95,7 +96,8 @@ def check_predict_digit(answers: list, expected_probabilities: np.ndarray, *, sp
         problems,
         success=f"predict_digit returns an int label and {classes} probabilities that match the model's output.",
         hints=[
-            "Give the model a batch of one, image[np.newaxis], take row 0 of its output, and return (int(np.argmax(p)), p)."
+            "Give the model a batch of one, image[np.newaxis], take row 0 of its output, and return "
+            "(int(np.argmax(p)), p)."
         ],
         spec=spec,
     )
@@ -207,7 +209,8 @@ def check_plot_predictions(
                 f"Panel {number} says P: {read['P']}, but the model predicts {predicted[index]} for that digit."
             )
             hints.append(
-                "Predict the digit you show, not another one: use the same index for the image, its prediction and its label."
+                "Predict the digit you show, not another one: use the same index for the image, its prediction and its "
+                "label."
             )
         if read["T"] != labels[index]:
             problems.append(f"Panel {number} says T: {read['T']}, but that digit's true label is {labels[index]}.")
@@ -215,8 +218,8 @@ def check_plot_predictions(
     return verdict(
         "plot_predictions",
         problems,
-        success=f"plot_predictions draws {wanted} digits in a {spec.predictions.grid[0]}x{spec.predictions.grid[1]} grid, "
-        "each titled with the model's prediction (P) and the true label (T).",
+        success=f"plot_predictions draws {wanted} digits in a {spec.predictions.grid[0]}x{spec.predictions.grid[1]} "
+        "grid, each titled with the model's prediction (P) and the true label (T).",
         hints=hints or ["Draw each chosen digit with imshow and title it with its P and T."],
         spec=spec,
     )

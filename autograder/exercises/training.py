@@ -61,7 +61,8 @@ def history_problems(description: dict, samples: int, spec: Spec) -> tuple[list[
     elif steps != expected_steps:
         kept = training.training_samples(samples)
         problems.append(
-            f"Each epoch ran {steps} batches; with the {samples} rows the check trained on, {kept} left after the {training.validation_split:.0%} "
+            f"Each epoch ran {steps} batches; with the {samples} rows the check trained on, {kept} left after the "
+            f"{training.validation_split:.0%} "
             f"validation split, and batches of {training.batch_size}, the spec expects {expected_steps}."
         )
         hints.append(
@@ -88,7 +89,8 @@ def history_problems(description: dict, samples: int, spec: Spec) -> tuple[list[
         hints.append("In train, fit the model train is given and return that fit's History.")
     elif missing:
         problems.append(
-            f"The History has no {' or '.join(missing)}; the spec holds out {training.validation_split:.0%} for validation."
+            f"The History has no {' or '.join(missing)}; the spec holds out {training.validation_split:.0%} for "
+            "validation."
         )
         hints.append(
             f"Pass validation_split={training.validation_split} to model.fit (and metrics=['accuracy'] to compile)."
@@ -201,7 +203,8 @@ def accuracy_problems(
             hints.append("Return the History of the fit that trained the model train is given, unchanged.")
         elif settings:
             problems.append(
-                f"Because your fit settings differ from the spec's, your History's validation figures aren't the grader's: {figures}."
+                "Because your fit settings differ from the spec's, your History's validation figures aren't the "
+                f"grader's: {figures}."
             )
             hints.append(
                 f"Call model.fit(X, y, epochs={training.epochs}, batch_size={training.batch_size}, "
@@ -212,7 +215,8 @@ def accuracy_problems(
             problems.append(
                 f"Your History's figures don't match what the grader measured on the model you trained: {figures}. "
                 f"Either fit ran with other settings or rows than the spec's (validation_data instead of "
-                f"validation_split={training.validation_split}, for example), or the History isn't the one that fit returned."
+                f"validation_split={training.validation_split}, for example), or the History isn't the one that fit "
+                "returned."
             )
             hints.append("Return the History of the fit that trained the model train is given, unchanged.")
         else:
@@ -224,7 +228,8 @@ def accuracy_problems(
     floor = reference - training.accuracy_margin
     if measured < floor:
         problems.append(
-            f"The model you trained classifies {measured:.1%} of the {rows} validation rows right (measured by the grader); "
+            f"The model you trained classifies {measured:.1%} of the {rows} validation rows right (measured by the "
+            "grader); "
             f"the reference model reaches {reference:.1%} on the same digits, and the spec allows "
             f"{training.accuracy_margin:.0%} less ({floor:.1%})."
         )
@@ -258,7 +263,10 @@ def _difference(name: str, lesson_name: str, sent, expected: np.ndarray) -> str 
     rows = int(np.sum(np.any((found != expected).reshape(len(found), -1), axis=1))) if found.ndim else 1
     spread = ""
     if found.size and found.ndim == 2:
-        spread = f" (yours run from {found.min():g} to {found.max():g}, the lesson's from {expected.min():g} to {expected.max():g})"
+        spread = (
+            f" (yours run from {found.min():g} to {found.max():g}, the lesson's from {expected.min():g} to "
+            f"{expected.max():g})"
+        )
     return f"{rows} of the {len(expected)} rows of {name} differ from the lesson's {lesson_name}{spread}"
 
 
@@ -347,8 +355,8 @@ def check_train(
     return verdict(
         "train",
         problems,
-        success=f"On {samples} rows, train ran {training.epochs} epochs of {training.steps_per_epoch(samples)} batches of "
-        f"{training.batch_size} with a {training.validation_split:.0%} validation split; "
+        success=f"On {samples} rows, train ran {training.epochs} epochs of {training.steps_per_epoch(samples)} "
+        f"batches of {training.batch_size} with a {training.validation_split:.0%} validation split; "
         f"the grader measured the model you trained at {measured_val_accuracy or 0:.1%} on the validation rows "
         f"(reference {reference_val_accuracy:.1%}).",
         hints=hints
@@ -399,7 +407,8 @@ def observe_train(train: Callable, X: np.ndarray, y: np.ndarray, *, spec: Spec =
 
 
 def _plain(value):
-    """A fit argument as plain data: numbers, strings, None and booleans as they are, anything else by its type's name."""
+    """A fit argument as plain data: numbers, strings, None and booleans as they are, anything else by its
+    type's name."""
     if isinstance(value, bool | int | float | str) or value is None:
         return value
     if isinstance(value, np.generic):
@@ -520,7 +529,8 @@ def train_inputs(spec: Spec = SPEC) -> dict:
 
 
 def validation_rows(X: np.ndarray, y: np.ndarray, spec: Spec = SPEC) -> tuple[np.ndarray, np.ndarray]:
-    """The rows ``model.fit(..., validation_split=...)`` held out: the last ones, in order (Keras doesn't shuffle them)."""
+    """The rows ``model.fit(..., validation_split=...)`` held out: the last ones, in order (Keras doesn't
+    shuffle them)."""
     kept = spec.training.training_samples(len(X))
     return X[kept:], y[kept:]
 

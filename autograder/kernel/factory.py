@@ -64,8 +64,8 @@ def host_pid(root: psutil.Process, inner: int) -> int:
 class KernelFactory:
     """One factory process, started with ``env`` (thread counts and log levels apply from its imports on).
 
-    It runs isolated by bubblewrap where the machine allows (:mod:`autograder.kernel.isolation`), and takes requests only
-    on its standard input, which only this process can write to. Each notebook's folder must be made under
+    It runs isolated by bubblewrap where the machine allows (:mod:`autograder.kernel.isolation`), and takes requests
+    only on its standard input, which only this process can write to. Each notebook's folder must be made under
     :attr:`workspace`, the one folder the factory and its kernels can write to.
     """
 

@@ -1,9 +1,10 @@
 """Runs inside the student's kernel during batch grading: observes each exercise and saves it.
 
 The grader rewrites every check cell ``check("flatten", flatten)`` into
-``__autograder_record__("flatten", flatten)`` (:data:`autograder.protocol.RECORDER_NAME`). The recorder observes the answer exactly as the
-in-notebook check would, then writes the observation as data (:mod:`autograder.kernel.serialize`) for the
-grader to check in its own process. It never raises, so one broken exercise doesn't stop the others.
+``__autograder_record__("flatten", flatten)`` (:data:`autograder.protocol.RECORDER_NAME`). The recorder
+observes the answer exactly as the in-notebook check would, then writes the observation as data
+(:mod:`autograder.kernel.serialize`) for the grader to check in its own process. It never raises, so one broken exercise
+doesn't stop the others.
 """
 
 from __future__ import annotations

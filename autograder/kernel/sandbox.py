@@ -13,9 +13,9 @@ Before any student code runs, this process restricts itself, and so every proces
 
 Everything else (the repository's ``solutions/`` and ``autograder/``, other submissions, the
 gradebook, ``~/.keras``) fails with ``PermissionError``. Landlock does not cover Unix sockets named by a
-path, UDP, or ``/proc/self/net/unix``: the kernel factory's bubblewrap does (:mod:`autograder.kernel.isolation`). Landlock needs no privileges, cannot be
-undone by the sandboxed process, and is in Linux since 5.13; where it is missing the kernel runs
-without it (:func:`landlock_abi` says which) and the README says what that leaves open.
+path, UDP, or ``/proc/self/net/unix``: the kernel factory's bubblewrap does (:mod:`autograder.kernel.isolation`).
+Landlock needs no privileges, cannot be undone by the sandboxed process, and is in Linux since 5.13; where it is
+missing the kernel runs without it (:func:`landlock_abi` says which) and the README says what that leaves open.
 
 This module uses only the standard library: it runs before anything else in the kernel.
 """

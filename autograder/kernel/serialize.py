@@ -79,7 +79,7 @@ class _Encoder:
         if hasattr(value, "__array__") and not isinstance(value, type):
             try:
                 return self.encode(np.asarray(value))
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - an __array__ that fails: kept by its type's name below
                 pass
         return {"__object__": type(value).__name__}
 

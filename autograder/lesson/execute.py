@@ -358,7 +358,8 @@ def execute(
                 asyncio.run(run())
             except Exception:
                 if time.monotonic() - started >= limits.notebook_timeout:
-                    # On the deadline nbclient is cancelled mid-poll and may report "Kernel died": the limit is the reason.
+                    # On the deadline nbclient is cancelled mid-poll and may report "Kernel died": the limit is the
+                    # reason.
                     raise TimeoutError from None
                 raise
         except TimeoutError:

@@ -145,7 +145,8 @@ def test_results_list_every_check_of_a_lesson_not_handed_in():
 
 
 def test_grader_that_fails_still_writes_valid_results(bundle, tmp_path):
-    """When the grader itself fails (here: a damaged bundle), is results.json valid, 0, and not blamed on the student?"""
+    """When the grader itself fails (here: a damaged bundle), is results.json valid, 0, and not blamed on the
+    student?"""
     root = unpack_bundle(bundle, tmp_path)
     (root / "source" / "gradescope.json").write_text("{damaged")
     results = run_autograder(root)

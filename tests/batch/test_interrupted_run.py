@@ -41,7 +41,8 @@ def grade(submitted, output, **popen):
 
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
 def test_killed_run_keeps_finished_students_byte_for_byte(tmp_path, how):
-    """After SIGINT or SIGKILL mid-class, do finished students keep their exact results, and does a re-run finish the rest?"""
+    """After SIGINT or SIGKILL mid-class, do finished students keep their exact results, and does a re-run finish
+    the rest?"""
     submitted, output = small_class(tmp_path), tmp_path / "out"
     run = grade(submitted, output, start_new_session=True)
     deadline = time.monotonic() + 300

@@ -86,7 +86,8 @@ def with_venv_on_path() -> str:
 
 def nbgrader(root: Path, *arguments: str, timeout: float) -> subprocess.CompletedProcess:
     """Runs an nbgrader command in the course folder as an instructor would; fails the test if it fails."""
-    # Without pytest's marker: nbgrader, which scores a check cell 0 when it wrote to stderr, sees what it does outside pytest.
+    # Without pytest's marker: nbgrader, which scores a check cell 0 when it wrote to stderr, sees what it does
+    # outside pytest.
     env = instructor_environment(MNIST_PATH="synthetic", PATH=with_venv_on_path())
     done = subprocess.run([NBGRADER, *arguments], cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, f"nbgrader {' '.join(arguments)} failed:\n{done.stdout}\n{done.stderr}"
@@ -109,7 +110,8 @@ def read_scores(db_url: str) -> Scores:
 
 @pytest.fixture(scope="module")
 def autograded(tmp_path_factory) -> Autograded:
-    """Runs `nbgrader generate_assignment` (with a gradebook) and `nbgrader autograde` on every example student, once."""
+    """Runs `nbgrader generate_assignment` (with a gradebook) and `nbgrader autograde` on every example student,
+    once."""
     root = tmp_path_factory.mktemp("nbgrader-course")
     db_url = make_course(root)
     nbgrader(root, "generate_assignment", ASSIGNMENT, "--force", timeout=600)
@@ -140,7 +142,8 @@ def why_nbgrader_took_points(root: Path, student: str, lesson: str) -> list[str]
         for output in cell.outputs:
             if output.output_type == "error":
                 found.append(
-                    f"{meta['grade_id']}: error {output.ename}: {output.evalue.splitlines()[0] if output.evalue else ''}"
+                    f"{meta['grade_id']}: error {output.ename}: "
+                    f"{output.evalue.splitlines()[0] if output.evalue else ''}"
                 )
             elif output.output_type == "stream" and output.name == "stderr":
                 found.append(

@@ -39,7 +39,8 @@ LOG_NOISE = ("oneDNN", "absl", "cuda", "cuInit", "TF_ENABLE", "WARNING", "tensor
 @pytest.fixture(scope="module")
 def lessons_root(tmp_path_factory) -> Path:
     """A folder with the lesson twice: ``filled/`` with the reference answer written in its exercise cell, and
-    ``unfilled/`` as released; and ``plain/import_tensorflow.ipynb``, which imports TensorFlow without hiding its logs."""
+    ``unfilled/`` as released; and ``plain/import_tensorflow.ipynb``, which imports TensorFlow without hiding its
+    logs."""
     root = tmp_path_factory.mktemp("browser-lessons")
     (root / "filled").mkdir()
     nbformat.write(submission(LESSON, {}), root / "filled" / f"{LESSON}.ipynb")

@@ -50,8 +50,8 @@ def test_lesson_04_fit_arithmetic_follows_from_the_spec():
     assert fit_call in text
     assert f"the last {training.validation_split:.0%} of the {SPEC.data.subset_size} digits\n({held_back})" in text
     assert (
-        f"batch of {training.batch_size} of\nthe other {learned_from}: {updates} updates per epoch, for {training.epochs} epochs"
-        in text
+        f"batch of {training.batch_size} of\nthe other {learned_from}: {updates} updates per epoch, "
+        f"for {training.epochs} epochs" in text
     )
 
 

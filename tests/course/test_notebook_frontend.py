@@ -87,7 +87,8 @@ def test_tensorflow_imported_plainly_does_log_in_such_a_kernel(tmp_path):
 
 
 def test_unfinished_exercise_says_not_attempted(tmp_path):
-    """Does an exercise that still raises NotImplementedError say 'not attempted yet' instead of a traceback of its own?"""
+    """Does an exercise that still raises NotImplementedError say 'not attempted yet' instead of a traceback of its
+    own?"""
     cells = run_cells(
         "from autograder.notebook import check\n"
         "def build_model():\n    # YOUR CODE HERE\n    raise NotImplementedError()",
@@ -249,7 +250,7 @@ def test_synthetic_digits_notice_is_one_plain_line_and_other_warnings_are_untouc
     with warnings.catch_warnings(record=True) as still_warnings:
         warnings.simplefilter("always")
         show_course_notices_plainly()
-        warnings.warn("Using synthetic digits rendered from fonts", SyntheticDigitsWarning)
-        warnings.warn("something else", UserWarning)
+        warnings.warn("Using synthetic digits rendered from fonts", SyntheticDigitsWarning, stacklevel=1)
+        warnings.warn("something else", UserWarning, stacklevel=1)
     assert capsys.readouterr().out == "Note: Using synthetic digits rendered from fonts\n"
     assert [(w.category, str(w.message)) for w in still_warnings] == [(UserWarning, "something else")]

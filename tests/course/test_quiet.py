@@ -116,7 +116,8 @@ def test_selfcheck_shows_a_failed_checks_message_once_with_its_hint_and_no_log_l
 
 @pytest.mark.slow
 def test_the_kernel_factory_starts_without_writing_to_its_log():
-    """Does the kernel factory import TensorFlow quietly, so its log (shown when it fails) keeps only what went wrong?"""
+    """Does the kernel factory import TensorFlow quietly, so its log (shown when it fails) keeps only what went
+    wrong?"""
     from autograder.kernel.factory import KernelFactory
 
     factory = KernelFactory({"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "MNIST_PATH": "synthetic"})

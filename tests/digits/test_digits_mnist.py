@@ -34,7 +34,7 @@ def write_idx_folder(folder, train=(12, 1), test=(6, 2), prefixes=("train", "t10
     """Write small stand-in IDX files under the official names; return {prefix: (x, y)}."""
     folder.mkdir(exist_ok=True)
     data = {}
-    for prefix, (n, seed) in zip(prefixes, (train, test)):
+    for prefix, (n, seed) in zip(prefixes, (train, test), strict=True):
         x, y = small_split(n, seed)
         idx.write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", x)
         idx.write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", y)

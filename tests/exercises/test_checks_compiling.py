@@ -314,5 +314,5 @@ def test_both_pairings_train_identically_here(synthetic_digits):
     X, y = reference.flatten(x_train[:300]), y_train[:300]
     ((right, right_weights), (wrong, wrong_weights)), warned = losses_of_both_pairings(X, y, fit_epochs=5)
     assert wrong == right
-    assert all((a == b).all() for a, b in zip(right_weights, wrong_weights))
+    assert all((a == b).all() for a, b in zip(right_weights, wrong_weights, strict=True))
     assert any(LOGITS_WARNING in message for message in warned), warned

@@ -4,21 +4,18 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import keras  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from support.assertions import assert_scored  # noqa: E402
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from support.assertions import assert_scored
 
-from autograder import reference  # noqa: E402
-from autograder.exercises import (
-    probes,  # noqa: E402
-    run_check,  # noqa: E402
-)
-from autograder.exercises.predictions import check_predict_digit  # noqa: E402
-from autograder.kernel.serialize import round_trip  # noqa: E402
-from autograder.results import Outcome  # noqa: E402
-from autograder.spec import SPEC  # noqa: E402
+from autograder import reference
+from autograder.exercises import probes, run_check
+from autograder.exercises.predictions import check_predict_digit
+from autograder.kernel.serialize import round_trip
+from autograder.results import Outcome
+from autograder.spec import SPEC
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +52,7 @@ def plot_predictions(model, X, y, n=8, seed=None, *, grid=(2, 4), swap=False, re
     picks = np.random.default_rng(seed).choice(len(X), n, replace=False)
     predicted = probabilities(model, X[picks]).argmax(axis=1)
     fig, axes = plt.subplots(*grid)
-    for ax, i, p in zip(np.ravel(axes), picks, predicted):
+    for ax, i, p in zip(np.ravel(axes), picks, predicted, strict=False):
         ax.imshow(X[i].reshape(reshape) * scale)
         ax.set_title(f"P: {y[i]}  T: {p}" if swap else f"P: {p}  T: {y[i]}")
         if drawn is not None:
@@ -295,7 +292,7 @@ def titled(make_title):
     def plot(model, X, y, n=8, seed=None):
         drawn = []
         fig = plot_predictions(model, X, y, n, seed, drawn=drawn)
-        for ax, (p, t) in zip(fig.get_axes(), drawn):
+        for ax, (p, t) in zip(fig.get_axes(), drawn, strict=True):
             ax.set_title(make_title(p, t))
         return fig
 

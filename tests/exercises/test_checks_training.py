@@ -162,8 +162,10 @@ def test_mismatch_with_the_specs_fit_settings_says_the_history_is_not_this_train
     [
         (
             {"validation_data": "a tuple of arrays with 10000 rows", "validation_split": 0.0},
-            "You called fit with validation_data (a tuple of arrays with 10000 rows); the spec trains with validation_split=0.2: "
-            "fit holds out the last 20% of the rows train is given, and the grader measures the model you trained on those rows.",
+            "You called fit with validation_data (a tuple of arrays with 10000 rows); "
+            "the spec trains with validation_split=0.2: "
+            "fit holds out the last 20% of the rows train is given, "
+            "and the grader measures the model you trained on those rows.",
         ),
         (
             {"validation_split": 0.1},
@@ -189,7 +191,8 @@ def test_mismatch_from_other_fit_settings_names_the_setting_not_the_history(chan
     assert_scored(result, "train", passed=False)
     assert result.message.splitlines() == [
         sentence,
-        f"Because your fit settings differ from the spec's, your History's validation figures aren't the grader's: {FIGURES}.",
+        f"Because your fit settings differ from the spec's, your History's validation figures aren't the grader's: "
+        f"{FIGURES}.",
     ]
     assert "changed" not in result.message and "another training" not in result.message
     assert "validation_split=0.2) once, on the X and y train is given" in result.hint
@@ -285,7 +288,8 @@ def test_history_without_epochs_or_steps_says_so():
     result = check(description)
     assert_scored(result, "train", passed=False)
     assert result.message.splitlines() == [
-        "Your History's params don't say how many epochs fit ran (a History from model.fit does); the spec asks for 20.",
+        "Your History's params don't say how many epochs fit ran (a History from model.fit does); "
+        "the spec asks for 20.",
         "Your History's params don't say how many batches each epoch ran (a History from model.fit on arrays does); "
         "the spec expects 75.",
     ]

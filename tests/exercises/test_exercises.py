@@ -4,16 +4,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from support.training import fabricated_train  # noqa: E402
+import keras
+import numpy as np
+import pytest
+from support.training import fabricated_train
 
-from autograder import reference  # noqa: E402
-from autograder.exercises import EXERCISES, grader_inputs, judge, observe, run_check  # noqa: E402
-from autograder.kernel.serialize import load_observation, save_observation  # noqa: E402
-from autograder.results import CheckResult, Outcome  # noqa: E402
-from autograder.spec import DEFAULT_SPEC_PATH, SPEC, load_spec  # noqa: E402
+from autograder import reference
+from autograder.exercises import EXERCISES, grader_inputs, judge, observe, run_check
+from autograder.kernel.serialize import load_observation, save_observation
+from autograder.results import CheckResult, Outcome
+from autograder.spec import DEFAULT_SPEC_PATH, SPEC, load_spec
 
 
 def unfinished(*args, **kwargs):

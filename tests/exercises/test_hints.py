@@ -1,4 +1,5 @@
-"""Tests of the exercises' first hints: hint() before or after a check, the spec's numbers, and the lessons' Hint blocks."""
+"""Tests of the exercises' first hints: hint() before or after a check, the spec's numbers, and the lessons' Hint
+blocks."""
 
 from __future__ import annotations
 

@@ -128,8 +128,10 @@ def test_another_lessons_notebook_scores_0_and_says_which_lesson_it_holds(tmp_pa
             Outcome.ERROR,
             0,
             3,
-            "03_build.ipynb holds lesson 02_reshape, not 03_build: its cells (check_flatten, check_take_subset, flatten) "
-            "are 02_reshape's, and it was submitted under the name 03_build.ipynb, so 03_build was not graded and scores 0.",
+            "03_build.ipynb holds lesson 02_reshape, not 03_build: "
+            "its cells (check_flatten, check_take_subset, flatten) "
+            "are 02_reshape's, and it was submitted under the name 03_build.ipynb, "
+            "so 03_build was not graded and scores 0.",
             "Submit your 03_build notebook as 03_build.ipynb, and your 02_reshape notebook as 02_reshape.ipynb.",
         )
     ]

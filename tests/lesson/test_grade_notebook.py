@@ -102,7 +102,8 @@ def test_a_check_cell_an_input_transformer_blanked_is_said_to_have_run_without_r
         assert result.points == 0
         assert result.message == (
             "The check cell ran without an error, but the check in it never recorded your answer: something earlier in "
-            "your notebook changed what that cell runs (an IPython input transformer that rewrites or blanks cells, for "
+            "your notebook changed what that cell runs "
+            "(an IPython input transformer that rewrites or blanks cells, for "
             "example) or replaced the grader's recorder."
         )
         assert "not reached" not in result.message

@@ -223,7 +223,8 @@ EXPECTED: dict[str, Expected] = {
     "print_fake_results__flatten_fails": Expected(HONEST_WRONG_FLATTEN),
     "write_fake_result_files__flatten_fails": Expected(HONEST_WRONG_FLATTEN),
     "forge_observation_after_check__flatten_fails": Expected({"flatten": (FAILED, ()), "take_subset": (PASSED, ())}),
-    "forge_observation_then_kill_kernel__flatten_error_kernel_died": Expected(  # flatten's check ran: it called os._exit
+    # flatten's check ran: it called os._exit
+    "forge_observation_then_kill_kernel__flatten_error_kernel_died": Expected(
         {
             "flatten": (
                 ERROR,

@@ -1,5 +1,6 @@
-"""Lessons opened in JupyterLab in headless Chromium, as a student sees them: helpers for tests/course/test_browser.py, and
-a maintainer's script that runs every lesson of a folder in the browser and saves a picture of each.
+"""Lessons opened in JupyterLab in headless Chromium, as a student sees them: helpers for
+tests/course/test_browser.py, and a maintainer's script that runs every lesson of a folder in the browser and saves
+a picture of each.
 
 The browser is Debian's ``chromium`` (``make browser-tools`` installs it), driven by Playwright; never Playwright's
 own browser download. JupyterLab runs from this venv on a free port of 127.0.0.1, with its settings, runtime files
@@ -43,7 +44,8 @@ LAB_SETTINGS = {
 # Reads every cell of the open notebook as the page shows it; see RenderedCell.
 READ_CELLS_JS = """
 () => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')].map(cell => ({
-    kind: cell.classList.contains('jp-CodeCell') ? 'code' : cell.classList.contains('jp-MarkdownCell') ? 'markdown' : 'raw',
+    kind: cell.classList.contains('jp-CodeCell') ? 'code' : \
+cell.classList.contains('jp-MarkdownCell') ? 'markdown' : 'raw',
     source: [...cell.querySelectorAll('.jp-InputArea-editor .cm-line')].map(line => line.textContent).join('\\n'),
     prompt: (cell.querySelector('.jp-InputPrompt') || {}).textContent || '',
     output: [...cell.querySelectorAll('.jp-OutputArea-output')].map(o => o.innerText).join('\\n'),

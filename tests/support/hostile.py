@@ -5,8 +5,8 @@ nbgrader checksums a real student's would. Each answer cell gets the reference a
 ``### BEGIN SOLUTION`` and ``### END SOLUTION`` in ``solutions/mnist``) unless the case gives that cell's source;
 the hostile code sits in the answer cells, next to a right or a deliberately wrong answer, written as a student
 would write it. A few cases also tamper with grader-owned cells (``edit``). Each case is named by what it does and
-the result it should get, ``<what it does>__<expected result>``, and is written to ``<folder>/<case name>/<lesson>.ipynb``
-(the grader tells the lesson by the file name).
+the result it should get, ``<what it does>__<expected result>``, and is written to
+``<folder>/<case name>/<lesson>.ipynb`` (the grader tells the lesson by the file name).
 
 Paths outside the kernel's folder that a case aims at (another student's files, the gradebook, the repository,
 the grader's ``~/.keras``) are placeholders, ``$gradebook`` and so on, filled in with the real paths by
@@ -81,7 +81,8 @@ def cell_of(notebook: nbformat.NotebookNode, identity: str) -> nbformat.Notebook
 def submission(
     lesson: str, answers: dict[str, str], edit: Callable[[nbformat.NotebookNode], None] | None = None
 ) -> nbformat.NotebookNode:
-    """The released lesson with every answer cell answered: ``answers[grade_id]`` where given, else the reference answer.
+    """The released lesson with every answer cell answered: ``answers[grade_id]`` where given, else the reference
+    answer.
 
     Args:
         lesson: The lesson's file stem, e.g. ``"02_reshape"``.
@@ -247,7 +248,8 @@ display({"image/png": base64.b64encode(os.urandom(50_000_000)).decode()}, raw=Tr
 SIGNAL_GRADER = """import os
 import signal
 
-os.kill(os.getppid(), signal.SIGURG)  # the process that started this kernel: the grader (SIGURG: harmless if it arrives)
+os.kill(os.getppid(), signal.SIGURG)  # the process that started this kernel: the grader \
+(SIGURG: harmless if it arrives)
 """
 
 # --- cheating ---------------------------------------------------------------------------------------------------
@@ -287,9 +289,12 @@ def always_passes(*args, **kwargs):
 
 
 autograder.exercises.data.check_flatten = always_passes
-autograder.exercises.judge = autograder.exercises.registry.judge = lambda check_id, observation, **kwargs: always_passes()
-autograder.exercises.run_check = autograder.exercises.registry.run_check = lambda check_id, *answers, **kwargs: always_passes()
-autograder.exercises.EXERCISES["flatten"] = dataclasses.replace(autograder.exercises.EXERCISES["flatten"], check=always_passes)
+autograder.exercises.judge = autograder.exercises.registry.judge = \
+lambda check_id, observation, **kwargs: always_passes()
+autograder.exercises.run_check = autograder.exercises.registry.run_check = \
+lambda check_id, *answers, **kwargs: always_passes()
+autograder.exercises.EXERCISES["flatten"] = dataclasses.replace(autograder.exercises.EXERCISES["flatten"], \
+check=always_passes)
 autograder.notebook.check = lambda check_id, *answers, **kwargs: print(f"{check_id}: passed")
 autograder.notebook.run_check = autograder.exercises.run_check
 check = autograder.notebook.check
@@ -389,7 +394,8 @@ for folder in (Path("."), Path("observations/flatten"), Path("../observations/fl
     (folder / "results.json").write_text(json.dumps({"flatten": fake}))
 (Path("../observations/flatten") / "observation.json").write_text(json.dumps(
     {"__dict__": {"images": {"__array__": "a0"}, "flat": {"__array__": "a1"}}}))
-numpy.savez("../observations/flatten/arrays.npz", a0=numpy.zeros((5, 28, 28), "uint8"), a1=numpy.zeros((5, 784), "float32"))
+numpy.savez("../observations/flatten/arrays.npz", a0=numpy.zeros((5, 28, 28), "uint8"), \
+a1=numpy.zeros((5, 784), "float32"))
 Path("gradebook.csv").write_text("student,02_reshape\\nme,3\\n")
 """
 FORGE_OBSERVATION_AFTER_CHECK = """from pathlib import Path
@@ -473,10 +479,12 @@ WRITE_OTHER_RESULTS = """import json
 with open($other_results, "w") as results:
     json.dump({"student": "other_student", "total": 0}, results)
 """
-WRITE_KERAS_CONFIG = """with open($keras_config, "a") as config:  # the grading user's real ~/.keras (this kernel's HOME is elsewhere)
+WRITE_KERAS_CONFIG = """with open($keras_config, "a") as config:  # the grading user's real ~/.keras \
+(this kernel's HOME is elsewhere)
     config.write("\\n")
 """
-WRITE_COURSE_MODULE = """with open($course_module, "a") as checks:  # the grader's own checks, imported by every grading worker
+WRITE_COURSE_MODULE = """with open($course_module, "a") as checks:  # the grader's own checks, \
+imported by every grading worker
     checks.write("\\n")
 """
 WRITE_SITE_PACKAGES = """import sysconfig
