@@ -51,10 +51,11 @@ lint: $(BIN)/.installed
 	$(BIN)/mypy
 
 test: $(BIN)/.installed sandbox-tools browser-tools lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
 
-test-fast: $(BIN)/.installed
-	$(BIN)/python -m pytest -m "not slow"
+# No training and no kernel: --no-kernels fails a test that starts one without the `kernel` or `slow` marker.
+test-fast: $(BIN)/.installed lint
+	$(BIN)/python -m pytest -m "not slow and not kernel" --no-kernels --durations=10
 
 check: $(BIN)/.installed   ## students: self-check your lessons/mnist notebooks, one test per exercise
 	$(BIN)/python -m pytest --pyargs autograder.selfcheck

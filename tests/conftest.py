@@ -8,6 +8,45 @@ import pytest
 from support.paths import REAL_DIGITS_MISSING, SHARED_MNIST
 from support.training import small_digits as make_small_digits
 
+pytest_plugins = ["pytester"]  # tests/course/test_no_kernels_option.py runs pytest on small test files
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--no-kernels",
+        action="store_true",
+        help="fail any test that starts a Jupyter kernel or the kernel factory without the `kernel` or `slow` "
+        "marker (make test-fast)",
+    )
+
+
+@pytest.fixture(autouse=True)
+def no_kernels_unless_marked(request, monkeypatch):
+    """With --no-kernels, a test that starts a Jupyter kernel or the kernel factory in this process fails, saying
+    which marker it lacks, even if the code under test caught the refusal."""
+    if not request.config.getoption("--no-kernels"):
+        yield
+        return
+    from jupyter_client.manager import AsyncKernelManager, KernelManager
+
+    from autograder.kernel.factory import KernelFactory
+
+    attempts: list[str] = []
+
+    def refuse(what: str):
+        def refused(*args, **kwargs):
+            attempts.append(what)
+            raise RuntimeError(f"--no-kernels: this test started {what}")
+
+        return refused
+
+    monkeypatch.setattr(KernelManager, "start_kernel", refuse("a Jupyter kernel"))
+    monkeypatch.setattr(KernelManager, "_async_start_kernel", refuse("a Jupyter kernel"))
+    monkeypatch.setattr(AsyncKernelManager, "start_kernel", refuse("a Jupyter kernel"))
+    monkeypatch.setattr(KernelFactory, "__init__", refuse("the kernel factory"))
+    yield
+    assert not attempts, f"this test started {attempts[0]}: mark it `kernel` (or `slow`), or make it start none"
+
 
 @pytest.fixture
 def synthetic_digits(monkeypatch):

@@ -30,6 +30,7 @@ def stderr_of(cells) -> str:
     return "".join(output.text for cell in cells for output in cell.outputs if output.get("name") == "stderr")
 
 
+@pytest.mark.kernel
 def test_failed_check_shows_the_message_not_the_graders_frames(tmp_path):
     """Does a failing check print its message and raise CheckFailed without the grader's own frames?"""
     cells = run_cells(
@@ -48,6 +49,7 @@ def test_failed_check_shows_the_message_not_the_graders_frames(tmp_path):
     assert "Divide by 255" in text_of(cells[2])
 
 
+@pytest.mark.kernel
 def test_failed_check_shows_its_message_once_with_the_hint_pointer(tmp_path):
     """Is a failed check's message shown once in the cell (printed, not again in the CheckFailed line), with the
     pointer to hint()?"""
@@ -86,6 +88,7 @@ def test_tensorflow_imported_plainly_does_log_in_such_a_kernel(tmp_path):
     assert "absl::InitializeLog" in stderr_of(cells)
 
 
+@pytest.mark.kernel
 def test_unfinished_exercise_says_not_attempted(tmp_path):
     """Does an exercise that still raises NotImplementedError say 'not attempted yet' instead of a traceback of its
     own?"""

@@ -22,6 +22,8 @@ from autograder.kernel.isolation import bubblewrap
 from autograder.lesson.execute import execute
 from autograder.limits import Limits
 
+pytestmark = pytest.mark.kernel  # every test here starts a Jupyter kernel or the kernel factory
+
 FORKED = {
     "kernel_argv": [sys.executable, "-m", "autograder.kernel.sandbox", "-f", "{connection_file}"],
     "provisioner": PROVISIONER_NAME,

@@ -44,6 +44,8 @@ from autograder.limits import Limits
 from autograder.results import Outcome
 from autograder.spec import SPEC
 
+pytestmark = pytest.mark.kernel  # every test here starts a Jupyter kernel or the kernel factory
+
 PASSED, FAILED, ERROR = Outcome.PASSED, Outcome.FAILED, Outcome.ERROR
 GB = 2**30
 LIMITS = Limits(cell_timeout=20, notebook_timeout=90, memory_bytes=int(1.5 * GB), max_processes=16, output_bytes=2**20)
