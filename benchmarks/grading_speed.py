@@ -38,9 +38,9 @@ from pathlib import Path
 import nbclient
 import nbformat
 import psutil
+from nbgrader_course import ASSIGNMENT, CELL_TIMEOUT, make_nbgrader_course
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENT = "mnist"
 EXAMPLES = PROJECT_ROOT / "examples" / "submissions"
 SOLUTIONS = PROJECT_ROOT / "solutions" / ASSIGNMENT
 LESSONS = PROJECT_ROOT / "lessons" / ASSIGNMENT
@@ -50,22 +50,11 @@ SAMPLE_SECONDS = 0.2
 HEARTBEAT_SECONDS = 60
 MIB = 1024**2
 FLOOR_IMPORTS = "import tensorflow, keras, numpy, matplotlib"
-NBGRADER_CELL_TIMEOUT = 300  # as the grader's default cell limit (nbgrader's own default, 30 s, is too short)
 
 GOAL_JOBS2_VS_NBGRADER = 4.0
 GOAL_JOBS1_VS_NBGRADER = 2.0
 GOAL_JOBS1_VS_FLOOR = 1.5
 GOAL_WORKER_MIB = 1.5 * 1024  # 1.5 GiB
-
-NBGRADER_CONFIG = """\
-c = get_config()
-c.CourseDirectory.root = {root!r}
-c.CourseDirectory.course_id = "mnist-course"
-c.CourseDirectory.source_directory = "solutions"
-c.CourseDirectory.release_directory = "lessons"
-c.CourseDirectory.db_url = {db_url!r}
-c.Execute.timeout = {timeout}
-"""
 
 
 @dataclass
@@ -535,23 +524,6 @@ def gradebook_rows(path: Path) -> int:
         return max(len(list(csv.reader(file))) - 1, 0)
 
 
-def make_nbgrader_course(root: Path, submitted: Path, snapshot: Path) -> None:
-    """Lays out a temporary nbgrader course: config, source = solutions, release = lessons, the submissions.
-
-    Args:
-        root: An empty folder for the course.
-        submitted: The submitted/ folder to copy in.
-        snapshot: The folder holding the start's copies of solutions/mnist and lessons/mnist.
-    """
-    db_url = f"sqlite:///{root / 'gradebook.db'}"
-    (root / "nbgrader_config.py").write_text(
-        NBGRADER_CONFIG.format(root=str(root), db_url=db_url, timeout=NBGRADER_CELL_TIMEOUT), encoding="utf-8"
-    )
-    shutil.copytree(snapshot / "solutions" / ASSIGNMENT, root / "solutions" / ASSIGNMENT)
-    shutil.copytree(snapshot / "lessons" / ASSIGNMENT, root / "lessons" / ASSIGNMENT)
-    shutil.copytree(submitted, root / "submitted")
-
-
 def run_nbgrader(submitted: Path, snapshot: Path, root: Path, students: int) -> TimedRun:
     """``nbgrader generate_assignment`` (untimed), then ``nbgrader autograde`` timed, in a temporary course.
 
@@ -564,7 +536,12 @@ def run_nbgrader(submitted: Path, snapshot: Path, root: Path, students: int) -> 
     Returns:
         The timed autograde run; its checks: generate_assignment succeeded, every notebook was autograded.
     """
-    make_nbgrader_course(root, submitted, snapshot)
+    make_nbgrader_course(
+        root,
+        solutions=snapshot / "solutions" / ASSIGNMENT,
+        lessons=snapshot / "lessons" / ASSIGNMENT,
+        submissions={student.name: student / ASSIGNMENT for student in sorted(submitted.iterdir())},
+    )
     nbgrader = str(VENV_BIN / "nbgrader")
     generate = subprocess.run(
         [nbgrader, "generate_assignment", ASSIGNMENT, "--force"],
@@ -613,7 +590,7 @@ async def time_notebook_cells(path: Path, env: dict[str, str], work: Path, log: 
     notebook = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(
         notebook,
-        timeout=NBGRADER_CELL_TIMEOUT,
+        timeout=CELL_TIMEOUT,
         kernel_name="python3",
         allow_errors=True,
         resources={"metadata": {"path": str(work)}},

@@ -52,39 +52,15 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         "--release", type=Path, default=DEFAULTS.release, help="released lessons (default: %(default)s)"
     )
     limits = DEFAULTS.limits
-    parser.add_argument(
-        "--cell-timeout", type=float, default=limits.cell_timeout, help="seconds per cell (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--notebook-timeout",
-        type=float,
-        default=limits.notebook_timeout,
-        help="seconds per notebook (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--memory-limit",
-        type=float,
-        default=limits.memory_bytes / 2**30,
-        help="GB of memory per notebook's kernel and its processes (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--max-processes",
-        type=int,
-        default=limits.max_processes,
-        help="processes a notebook's kernel may start (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--output-limit",
-        type=float,
-        default=limits.output_bytes / 2**20,
-        help="MB of output kept per notebook (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--disk-limit",
-        type=float,
-        default=limits.disk_bytes / 2**20,
-        help="MB a notebook's kernel may write to disk (default: %(default)s)",
-    )
+    for option, kind, default, help_text in (
+        ("--cell-timeout", float, limits.cell_timeout, "seconds per cell"),
+        ("--notebook-timeout", float, limits.notebook_timeout, "seconds per notebook"),
+        ("--memory-limit", float, limits.memory_bytes / 2**30, "GB of memory per notebook's kernel and its processes"),
+        ("--max-processes", int, limits.max_processes, "processes a notebook's kernel may start"),
+        ("--output-limit", float, limits.output_bytes / 2**20, "MB of output kept per notebook"),
+        ("--disk-limit", float, limits.disk_bytes / 2**20, "MB a notebook's kernel may write to disk"),
+    ):
+        parser.add_argument(option, type=kind, default=default, help=f"{help_text} (default: %(default)s)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from autograder.exercises.describe import describe_independence, describe_model
 from autograder.exercises.exercise import Exercise
-from autograder.exercises.verdict import verdict
+from autograder.exercises.verdict import verdict, wrong_type
 from autograder.results import CheckResult
 from autograder.spec import SPEC, Spec
 
@@ -99,11 +99,11 @@ def check_build_model(description: dict, independence: dict, *, spec: Spec = SPE
         spec: The course spec.
     """
     if not description["is_model"]:
-        return verdict(
+        return wrong_type(
             "build_model",
-            [f"build_model() returned a {description['class_name']}; expected a Keras model."],
-            success="",
-            hints=["Return the keras.Sequential you built."],
+            f"build_model() returned a {description['class_name']}",
+            "a Keras model",
+            hint="Return the keras.Sequential you built.",
             spec=spec,
         )
     problems: list[str] = []

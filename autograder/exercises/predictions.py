@@ -16,7 +16,7 @@ from autograder import reference
 from autograder.exercises import probes
 from autograder.exercises.describe import describe_figure
 from autograder.exercises.exercise import Exercise, NeedsEarlierLesson, grid_text
-from autograder.exercises.verdict import verdict
+from autograder.exercises.verdict import verdict, wrong_type
 from autograder.kernel.serialize import type_name
 from autograder.results import CheckResult
 from autograder.spec import SPEC, Spec
@@ -163,14 +163,12 @@ def check_plot_predictions(
         spec: The course spec.
     """
     if not figure["is_figure"]:
-        return verdict(
+        grid_rows, grid_cols = spec.predictions.grid
+        return wrong_type(
             "plot_predictions",
-            [f"plot_predictions returned a {figure['class_name']}; expected a matplotlib Figure."],
-            success="",
-            hints=[
-                f"Create it with fig, axes = plt.subplots({spec.predictions.grid[0]}, {spec.predictions.grid[1]}) "
-                "and `return fig`."
-            ],
+            f"plot_predictions returned a {figure['class_name']}",
+            "a matplotlib Figure",
+            hint=f"Create it with fig, axes = plt.subplots({grid_rows}, {grid_cols}) and `return fig`.",
             spec=spec,
         )
     panels = figure["panels"]

@@ -16,7 +16,7 @@ from autograder import reference
 from autograder.exercises import probes
 from autograder.exercises.describe import describe_history
 from autograder.exercises.exercise import Exercise
-from autograder.exercises.verdict import verdict
+from autograder.exercises.verdict import verdict, wrong_type
 from autograder.kernel.serialize import type_name
 from autograder.results import CheckResult
 from autograder.spec import SPEC, Spec
@@ -332,11 +332,11 @@ def check_train(
     """
     training = spec.training
     if not description["is_history"]:
-        return verdict(
+        return wrong_type(
             "train",
-            [f"train returned a {description['class_name']}; expected the History that model.fit returns."],
-            success="",
-            hints=["End train with `return model.fit(...)`."],
+            f"train returned a {description['class_name']}",
+            "the History that model.fit returns",
+            hint="End train with `return model.fit(...)`.",
             spec=spec,
         )
     problems, hints = history_problems(description, samples, spec)

@@ -25,6 +25,19 @@ def verdict(check_id: str, problems: list[str], *, success: str, hints: list[str
     return CheckResult(check_id, Outcome.FAILED, 0, possible, "\n".join(problems), " ".join(dict.fromkeys(hints)))
 
 
+def wrong_type(check_id: str, found: str, expected: str, *, hint: str, spec: Spec = SPEC) -> CheckResult:
+    """The failed result for an answer that returned the wrong kind of object, so nothing else can be checked.
+
+    Args:
+        check_id: The check's id.
+        found: What the answer returned, e.g. ``"build_model() returned a list"``.
+        expected: What it should have returned, e.g. ``"a Keras model"``.
+        hint: What to try next.
+        spec: The spec that gives the points.
+    """
+    return verdict(check_id, [f"{found}; expected {expected}."], success="", hints=[hint], spec=spec)
+
+
 def not_attempted(check_id: str, exercise: str, *, spec: Spec = SPEC) -> CheckResult:
     """The result for an exercise whose placeholder ``raise NotImplementedError()`` is still there."""
     return CheckResult(

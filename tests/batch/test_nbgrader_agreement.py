@@ -12,7 +12,6 @@ about 7 minutes on two cores.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbgrader_course import make_nbgrader_course
 from support.environments import instructor_environment
 from support.examples import STUDENTS, grade_student
 from support.paths import ASSIGNMENT, EXAMPLE_SUBMISSIONS, LESSON_NAMES, LESSONS, SOLUTIONS
@@ -31,17 +31,7 @@ pytestmark = pytest.mark.slow
 
 VENV_BIN = Path(sys.executable).parent
 NBGRADER = str(VENV_BIN / "nbgrader")
-CELL_TIMEOUT = 300  # seconds per cell, as grade_notebook's default (nbgrader's own default, 30, is too short)
 
-CONFIG = """\
-c = get_config()
-c.CourseDirectory.root = {root!r}
-c.CourseDirectory.course_id = "mnist-course"
-c.CourseDirectory.source_directory = "solutions"
-c.CourseDirectory.release_directory = "lessons"
-c.CourseDirectory.db_url = {db_url!r}
-c.Execute.timeout = {timeout}
-"""
 
 Scores = dict[tuple[str, str], float]  # (student, lesson) -> points
 
@@ -59,24 +49,6 @@ class Autograded:
     root: Path
     scores: Scores
     seconds: float
-
-
-def make_course(root: Path) -> str:
-    """Lays out an nbgrader course in root: config, source, release and every example submission.
-
-    Args:
-        root: An empty folder.
-
-    Returns:
-        The gradebook's database URL.
-    """
-    db_url = f"sqlite:///{root / 'gradebook.db'}"
-    (root / "nbgrader_config.py").write_text(CONFIG.format(root=str(root), db_url=db_url, timeout=CELL_TIMEOUT))
-    shutil.copytree(SOLUTIONS, root / "solutions" / ASSIGNMENT)
-    shutil.copytree(LESSONS, root / "lessons" / ASSIGNMENT)
-    for student in STUDENTS:
-        shutil.copytree(EXAMPLE_SUBMISSIONS / student / ASSIGNMENT, root / "submitted" / student / ASSIGNMENT)
-    return db_url
 
 
 def with_venv_on_path() -> str:
@@ -113,7 +85,12 @@ def autograded(tmp_path_factory) -> Autograded:
     """Runs `nbgrader generate_assignment` (with a gradebook) and `nbgrader autograde` on every example student,
     once."""
     root = tmp_path_factory.mktemp("nbgrader-course")
-    db_url = make_course(root)
+    db_url = make_nbgrader_course(
+        root,
+        solutions=SOLUTIONS,
+        lessons=LESSONS,
+        submissions={student: EXAMPLE_SUBMISSIONS / student / ASSIGNMENT for student in STUDENTS},
+    )
     nbgrader(root, "generate_assignment", ASSIGNMENT, "--force", timeout=600)
     started = time.perf_counter()
     nbgrader(root, "autograde", ASSIGNMENT, "--create", "--force", timeout=3600)
