@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
-from support.paths import REAL_DIGITS_MISSING, SHARED_MNIST
+from support.paths import EXAMPLE_SUBMISSIONS, REAL_DIGITS_MISSING, SHARED_MNIST
 from support.training import small_digits as make_small_digits
 
 pytest_plugins = ["pytester"]  # tests/course/test_no_kernels_option.py runs pytest on small test files
@@ -80,3 +81,29 @@ def real_digits_npz(real_digits, tmp_path_factory) -> Path:
 def small_digits():
     """300 synthetic digits, flattened and scaled, and their labels: enough to train in a few seconds."""
     return make_small_digits()
+
+
+@pytest.fixture(scope="session")
+def small_class_graded(tmp_path_factory) -> Path:
+    """The example students of support/examples.py's SMALL_CLASS in nbgrader's layout (``submitted/``), graded once
+    per session by ``mnist-grade --jobs 2`` into ``out/``: a real, fresh run, the one the batch tests compare with
+    (test_examples.py grades them again from its cache, test_cluster.py on Dask, test_gradescope.py through the
+    bundle) and read (test_grade_class.py). Tests change nothing in it; one that edits copies it first.
+
+    TensorFlow runs in this process first, as it does in the main job (which checks the solutions before
+    grading the class): workers forked from such a process deadlocked; they must be spawned.
+    """
+    import keras
+    from support.examples import SMALL_CLASS
+
+    from autograder.batch.cli import main as mnist_grade
+
+    keras.ops.convert_to_numpy(keras.ops.ones(3) * 2)
+    root = tmp_path_factory.mktemp("small-class")
+    for student in SMALL_CLASS:
+        shutil.copytree(EXAMPLE_SUBMISSIONS / student, root / "submitted" / student)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MNIST_PATH", "synthetic")
+        command = [str(root / "submitted"), "--output", str(root / "out"), "--jobs", "2", "--no-progress"]
+        assert mnist_grade(command) == 0
+    return root

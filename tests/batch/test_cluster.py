@@ -1,10 +1,14 @@
 """Grading on a Dask cluster gives exactly what --jobs 2 gives: on a LocalCluster, on a scheduler and workers
-started as separate processes (one of them killed mid-student), with kernels that can't reach the scheduler."""
+started as separate processes (one of them killed mid-student), with kernels that can't reach the scheduler.
+
+What --jobs 2 gives is the session's one `mnist-grade --jobs 2` run of the two students of SMALL_CLASS
+(conftest.py's small_class_graded, which test_examples.py, test_grade_class.py and test_gradescope.py use too);
+the cluster runs here are fresh, on those two students, as the point is what the cluster writes.
+"""
 
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -14,7 +18,8 @@ from pathlib import Path
 
 import psutil
 import pytest
-from support.paths import EXAMPLE_SUBMISSIONS, PROJECT_ROOT
+from support.examples import run_outputs
+from support.paths import PROJECT_ROOT
 
 from autograder.batch.cli import main as mnist_grade
 from autograder.batch.cluster import connect
@@ -24,7 +29,6 @@ from autograder.kernel.sandbox import landlock_abi
 
 pytestmark = pytest.mark.slow
 
-STUDENTS = ("fails_units_25", "passes_all")
 DASK = str(Path(sys.executable).with_name("dask"))
 
 
@@ -34,29 +38,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def outputs(folder: Path) -> dict[str, bytes]:
-    """Every file a run writes that the issue asks to be identical: results/*.json and gradebook.csv."""
-    files = [*sorted((folder / "results").glob("*.json")), folder / "gradebook.csv"]
-    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in files}
+@pytest.fixture(scope="module")
+def submitted(small_class_graded) -> Path:
+    """The two example students of SMALL_CLASS in nbgrader's layout (read, never changed)."""
+    return small_class_graded / "submitted"
 
 
 @pytest.fixture(scope="module")
-def submitted(tmp_path_factory) -> Path:
-    """Two example students in nbgrader's layout."""
-    root = tmp_path_factory.mktemp("class") / "submitted"
-    for student in STUDENTS:
-        shutil.copytree(EXAMPLE_SUBMISSIONS / student, root / student)
-    return root
-
-
-@pytest.fixture(scope="module")
-def graded_with_jobs_2(submitted, tmp_path_factory) -> dict[str, bytes]:
-    """What mnist-grade --jobs 2 writes for the two students: the outputs to match."""
-    out = tmp_path_factory.mktemp("jobs2")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MNIST_PATH", "synthetic")
-        assert mnist_grade([str(submitted), "--output", str(out), "--jobs", "2", "--no-progress"]) == 0
-    return outputs(out)
+def graded_with_jobs_2(small_class_graded) -> dict[str, bytes]:
+    """What mnist-grade --jobs 2 writes for the two students (results/*.json and gradebook.csv): the outputs to
+    match."""
+    return run_outputs(small_class_graded / "out")
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +91,7 @@ def test_local_cluster_gives_what_jobs_2_gives(submitted, graded_with_jobs_2, tm
     """Does --dask local:2 write byte for byte the results and gradebook --jobs 2 writes?"""
     monkeypatch.setenv("MNIST_PATH", "synthetic")
     assert mnist_grade([str(submitted), "--output", str(tmp_path), "--dask", "local:2", "--no-progress"]) == 0
-    assert outputs(tmp_path) == graded_with_jobs_2
+    assert run_outputs(tmp_path) == graded_with_jobs_2
 
 
 def busy_worker(started: list[subprocess.Popen]) -> psutil.Process | None:
@@ -135,7 +127,7 @@ def test_scheduler_and_workers_give_what_jobs_2_gives_though_a_worker_dies(
     grade_class(submitted, output=tmp_path, dask=address, progress=False)
     killer.join()
     assert killed, "no worker was seen grading, so none was killed"
-    assert outputs(tmp_path) == graded_with_jobs_2
+    assert run_outputs(tmp_path) == graded_with_jobs_2
 
 
 def test_kernel_on_a_worker_cannot_reach_the_scheduler(cluster, tmp_path, monkeypatch):

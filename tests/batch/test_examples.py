@@ -4,20 +4,18 @@ Grading one student (five notebooks, each in a fresh kernel; lesson 04 trains th
 a minute, so each student is graded once per session, in the kernels the class grader starts (its environment,
 one TensorFlow thread), and the result is shared by every test here and in test_nbgrader_agreement.py
 (support/examples.py grades them and holds what each is expected to get).
-Grading the class a second time, to check that it comes out the same, adds a few minutes more.
+Checking that grading again comes out the same compares two of them with the session's fresh `mnist-grade --jobs 2`
+run of SMALL_CLASS (conftest.py's small_class_graded), which the other batch tests share.
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
-from support.examples import EXPECTED, STUDENTS, grade_student
+from support.examples import EXPECTED, SMALL_CLASS, STUDENTS, grade_student, run_outputs, write_from_cache
 from support.paths import ASSIGNMENT, EXAMPLE_SUBMISSIONS, EXAMPLES, LESSON_NAMES
 
-from autograder.batch import grade_class as class_grader
-from autograder.batch.grade_class import grade_class
 from autograder.lesson.grade import NotebookGrade
 from autograder.results import CheckResult, Outcome
 from autograder.spec import SPEC
@@ -103,20 +101,20 @@ def test_honest_submission_raises_no_flags(student, graded):
     assert {g.lesson: g.flags for g in graded(student) if g.flags} == {}
 
 
-def class_outputs(output: Path) -> dict[str, bytes]:
-    """The files a class run writes that must not depend on the run: ``results/*.json`` and ``gradebook.csv``."""
-    files = sorted(output.glob("results/*.json")) + [output / "gradebook.csv"]
-    return {str(path.relative_to(output)): path.read_bytes() for path in files}
-
-
-def test_grading_the_class_twice_gives_identical_results(graded, tmp_path):
+def test_grading_the_class_twice_gives_identical_results(small_class_graded, tmp_path):
     """Are results/<student>.json and gradebook.csv byte for byte the same when the class is graded again?
 
-    The first run is this module's cached grades, written out by the real ``grade_class`` (its
-    ``grade_notebook`` answers from the cache, so no student is graded twice in this process). The second
-    is a fresh ``grade_class`` run of every student into another folder with ``--force`` semantics and two
-    spawned workers: new kernels, and a new grader process that retrains the reference model and reloads and
-    measures each student's trained model itself.
+    The first run is the session's cached grades (support/examples.py's grade_student, the ones every test here
+    checks), written out by the real ``grade_class`` (its ``grade_notebook`` answers from the cache, so no student
+    is graded twice in this process). The second is the session's fresh ``mnist-grade --jobs 2`` run
+    (conftest.py's small_class_graded) into another folder: new kernels in two spawned workers, and new grader
+    processes that retrain the reference model and reload and measure each student's trained model themselves.
+
+    The class compared is SMALL_CLASS, two students, not all eight: what could change between runs is the same
+    for every student (training in the kernel and in the grader, reloading and measuring the trained model, the
+    record and gradebook writers), and these two cover it: every check of every lesson passing, lesson 04's
+    trained model and lesson 05's predictions included, a failed check with its message and hint, and a worker
+    per student. The other six each differ from passes_all in one notebook, and their grades are checked above.
 
     Nothing is excluded from the comparison: a student's record holds no run-dependent field (no time
     stamps, durations, temporary paths or worker ids; the fingerprint is a hash of the notebooks, the
@@ -124,26 +122,10 @@ def test_grading_the_class_twice_gives_identical_results(graded, tmp_path):
     to the record, it is the one thing this comparison should leave out. The feedback pages are not
     compared: their pictures are PNGs drawn by matplotlib, which the record does not depend on.
     """
-    first, second = tmp_path / "first", tmp_path / "second"
-    cached = {
-        (student, lesson): grade
-        for student in STUDENTS
-        for lesson, grade in zip(LESSON_NAMES, graded(student), strict=True)
-    }
+    first = tmp_path / "first"
+    write_from_cache(small_class_graded / "submitted", first)
 
-    def from_cache(path, **_):
-        path = Path(path)
-        return cached[path.parent.parent.name, path.stem]
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MNIST_PATH", "synthetic")
-        patch.setattr(class_grader, "grade_notebook", from_cache)
-        grade_class(EXAMPLE_SUBMISSIONS, output=first, jobs=1, force=True, progress=False)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MNIST_PATH", "synthetic")
-        grade_class(EXAMPLE_SUBMISSIONS, output=second, jobs=2, force=True, progress=False)
-
-    once, again = class_outputs(first), class_outputs(second)
-    assert sorted(once) == sorted(again) == sorted([f"results/{s}.json" for s in STUDENTS] + ["gradebook.csv"])
+    once, again = run_outputs(first), run_outputs(small_class_graded / "out")
+    assert sorted(once) == sorted(again) == sorted([f"results/{s}.json" for s in SMALL_CLASS] + ["gradebook.csv"])
     differing = [name for name in once if once[name] != again[name]]
     assert differing == [], f"graded twice, these differ: {differing}"

@@ -14,26 +14,13 @@ from support.paths import EXAMPLE_SUBMISSIONS, PROJECT_ROOT
 
 from autograder.batch.cli import main
 
-STUDENTS = ("passes_all", "fails_units_25")
-
 
 @pytest.fixture(scope="module")
-def graded_class(tmp_path_factory):
-    """Two example students in nbgrader's layout, graded once with --jobs 2.
-
-    TensorFlow runs in this process first, as it does in the main job (which checks the solutions before
-    grading the class): workers forked from such a process deadlocked; they must be spawned.
-    """
-    import keras
-
-    keras.ops.convert_to_numpy(keras.ops.ones(3) * 2)
-    root = tmp_path_factory.mktemp("class")
-    for student in STUDENTS:
-        shutil.copytree(EXAMPLE_SUBMISSIONS / student, root / "submitted" / student)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MNIST_PATH", "synthetic")
-        assert main([str(root / "submitted"), "--output", str(root / "out"), "--jobs", "2", "--no-progress"]) == 0
-    return root
+def graded_class(small_class_graded):
+    """Two example students (SMALL_CLASS: passes_all and fails_units_25) in nbgrader's layout, graded once with
+    --jobs 2: the session's run (conftest.py's small_class_graded), which the other batch tests share. Read only:
+    a test that changes it works on a copy."""
+    return small_class_graded
 
 
 def mtimes(folder):
@@ -68,9 +55,11 @@ def test_results_gradescope_feedback_and_summary_are_written(graded_class):
 
 
 @pytest.mark.slow
-def test_rerun_skips_graded_students_and_regrades_a_changed_one(graded_class):
+def test_rerun_skips_graded_students_and_regrades_a_changed_one(graded_class, tmp_path):
     """Does a re-run skip unchanged students, regrade only a changed submission, and --force regrade all?"""
-    out, submitted = graded_class / "out", graded_class / "submitted"
+    copy = tmp_path / "class"
+    shutil.copytree(graded_class, copy)
+    out, submitted = copy / "out", copy / "submitted"
     before = mtimes(out)
     main([str(submitted), "--output", str(out), "--no-progress"])
     assert mtimes(out) == before

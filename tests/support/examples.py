@@ -2,16 +2,19 @@
 
 Grading one student (five notebooks, each in a fresh kernel; lesson 04 trains three times) takes about a minute,
 so :func:`grade_student` grades each student once per session and batch/test_examples.py and
-batch/test_nbgrader_agreement.py share the result.
+batch/test_nbgrader_agreement.py share the result. The batch tests that need a fresh `mnist-grade --jobs 2` run of
+a class share one too: conftest.py's ``small_class_graded`` grades :data:`SMALL_CLASS` once per session.
 """
 
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import pytest
 
-from autograder.batch.grade_class import GradingOptions, kernel_environment
+from autograder.batch import grade_class as class_grader
+from autograder.batch.grade_class import GradingOptions, grade_class, kernel_environment
 from autograder.lesson.grade import NotebookGrade, grade_notebook
 from autograder.results import Outcome
 from support.paths import ASSIGNMENT, EXAMPLE_SUBMISSIONS, LESSON_NAMES, LESSONS
@@ -56,3 +59,31 @@ def grade_student(student: str) -> tuple[NotebookGrade, ...]:
             grade_notebook(folder / f"{lesson}.ipynb", release=LESSONS / f"{lesson}.ipynb", env=env)
             for lesson in LESSON_NAMES
         )
+
+
+# The class the batch tests grade afresh (conftest.py's small_class_graded), on a Dask cluster and through the
+# Gradescope bundle: one student who passes everything (every lesson's checks pass, lesson 04's trained model
+# included) and one who fails a check (a message, a hint, 0 points), so with --jobs 2 each of two workers grades
+# a student, and the gradebook and summary have a row that differs.
+SMALL_CLASS = ("fails_units_25", "passes_all")
+
+
+def run_outputs(output: Path) -> dict[str, bytes]:
+    """The files a class run writes that must not depend on the run: ``results/*.json`` and ``gradebook.csv``,
+    by path relative to ``output``."""
+    files = [*sorted((output / "results").glob("*.json")), output / "gradebook.csv"]
+    return {path.relative_to(output).as_posix(): path.read_bytes() for path in files}
+
+
+def write_from_cache(submitted: Path, output: Path) -> None:
+    """Runs the real ``grade_class`` on ``submitted`` (example students' folders, each holding ASSIGNMENT/), with
+    each notebook's grade taken from :func:`grade_student`'s cache instead of graded again, into ``output``."""
+
+    def from_cache(path, **_):
+        path = Path(path)
+        return grade_student(path.parent.parent.name)[LESSON_NAMES.index(path.stem)]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MNIST_PATH", "synthetic")
+        patch.setattr(class_grader, "grade_notebook", from_cache)
+        grade_class(submitted, output=output, jobs=1, force=True, progress=False)
