@@ -2,13 +2,16 @@
 
 Grading one student (five notebooks, each in a fresh kernel; lesson 04 trains three times) takes about a minute,
 so :func:`grade_student` grades each student once per session and batch/test_examples.py and
-batch/test_nbgrader_agreement.py share the result. The batch tests that need a fresh `mnist-grade --jobs 2` run of
-a class share one too: conftest.py's ``small_class_graded`` grades :data:`SMALL_CLASS` once per session.
+batch/test_nbgrader_agreement.py share the result. It grades each distinct notebook once: the examples share all
+their notebooks but the one with their mistake with passes_all, so the 40 notebooks are 12. The batch tests that
+need a fresh `mnist-grade --jobs 2` run of a class share one too: conftest.py's ``small_class_graded`` grades
+:data:`SMALL_CLASS` once per session.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -45,6 +48,10 @@ def grade_student(student: str) -> tuple[NotebookGrade, ...]:
     The kernels get the class grader's environment (:func:`autograder.batch.grade_class.kernel_environment`),
     so these grades are the ones ``mnist-grade`` gives, down to the last digit of a trained accuracy.
 
+    A notebook byte for byte the same as one already graded this session gets that grade (:func:`grade_bytes`):
+    grade_notebook's grade is a function of the notebook's bytes, the released lesson and the environment, and
+    says nothing about the student (test_examples.py's twice test checks that grading again gives the same bytes).
+
     Args:
         student: The student's folder name under examples/submissions.
 
@@ -52,13 +59,22 @@ def grade_student(student: str) -> tuple[NotebookGrade, ...]:
         One grade per lesson, in lesson order.
     """
     folder = EXAMPLE_SUBMISSIONS / student / ASSIGNMENT
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MNIST_PATH", "synthetic")
-        env = kernel_environment(GradingOptions())
-        return tuple(
-            grade_notebook(folder / f"{lesson}.ipynb", release=LESSONS / f"{lesson}.ipynb", env=env)
-            for lesson in LESSON_NAMES
-        )
+    return tuple(grade_bytes(folder / f"{lesson}.ipynb") for lesson in LESSON_NAMES)
+
+
+_graded: dict[tuple[str, str], NotebookGrade] = {}  # (lesson, SHA-256 of the notebook's bytes) -> its grade
+
+
+def grade_bytes(path: Path) -> NotebookGrade:
+    """The grade of the lesson notebook at ``path``, graded as :func:`grade_student` says unless a notebook of the
+    same lesson with the same bytes was graded this session: then that grade."""
+    key = (path.stem, hashlib.sha256(path.read_bytes()).hexdigest())
+    if key not in _graded:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("MNIST_PATH", "synthetic")
+            env = kernel_environment(GradingOptions())
+            _graded[key] = grade_notebook(path, release=LESSONS / f"{path.stem}.ipynb", env=env)
+    return _graded[key]
 
 
 # The class the batch tests grade afresh (conftest.py's small_class_graded), on a Dask cluster and through the
