@@ -20,6 +20,7 @@ OBSERVATION_FILE = "observation.json"  # an observation's structure, plain JSON
 ARRAYS_FILE = "arrays.npz"  # an observation's arrays, read without pickle
 STATUS_FILE = "status.json"  # a check that left no observation: why (a Status)
 TRAINING_COMPILE_FILE = "training_compile.json"  # compile settings saved beside the kernel's reference.py
+CACHE_VARIABLE = "MNIST_COURSE_CACHE"  # environment variable: the folder of trained reference models (trained_cache)
 SANDBOX_VARIABLE = "AUTOGRADER_SANDBOX"  # environment variable with the kernel's filesystem rules (SandboxRules)
 
 

@@ -66,6 +66,29 @@ def training_start(spec: Spec = SPEC):
     return model
 
 
+def trained_model(X: np.ndarray, y: np.ndarray, spec: Spec = SPEC):
+    """The reference network trained the spec's way on ``X``, ``y``: ``(model, history)``, as
+    ``training_start`` then ``train`` give them.
+
+    The first call on a machine trains and keeps the result on disk (:mod:`autograder.trained_cache`); later calls
+    with the same spec and data load it instead. Either way Keras's global seed is the spec's afterwards, so what
+    runs next draws the same random numbers whether the model was trained or loaded.
+    """
+    import keras
+
+    from autograder import trained_cache
+
+    folder, key = trained_cache.cache_folder(), trained_cache.cache_key(X, y, spec)
+    kept = trained_cache.load(folder, key)
+    if kept is None:
+        model = training_start(spec)
+        history = train(model, X, y, spec)
+        trained_cache.save(folder, key, model, history)
+        kept = model, history
+    keras.utils.set_random_seed(spec.data.seed)
+    return kept
+
+
 def reference_weights(spec: Spec = SPEC) -> list[np.ndarray]:
     """Fixed weights for the spec's network, the same on every machine.
 

@@ -9,6 +9,8 @@ import pytest
 from support.paths import EXAMPLE_SUBMISSIONS, REAL_DIGITS_MISSING, SHARED_MNIST
 from support.training import small_digits as make_small_digits
 
+from autograder.protocol import CACHE_VARIABLE
+
 pytest_plugins = ["pytester"]  # tests/course/test_no_kernels_option.py runs pytest on small test files
 
 
@@ -47,6 +49,16 @@ def no_kernels_unless_marked(request, monkeypatch):
     monkeypatch.setattr(KernelFactory, "__init__", refuse("the kernel factory"))
     yield
     assert not attempts, f"this test started {attempts[0]}: mark it `kernel` (or `slow`), or make it start none"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def trained_networks_of_this_session(tmp_path_factory):
+    """Keeps the trained reference networks (autograder.trained_cache) in a folder of this test session's, not the
+    user's ~/.cache: every session starts with none, and so trains one once (through the grader, or in a
+    kernel), as a fresh machine does."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_VARIABLE, str(tmp_path_factory.mktemp("trained-networks")))
+        yield
 
 
 @pytest.fixture

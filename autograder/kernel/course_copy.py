@@ -31,10 +31,16 @@ def data_source() -> str | None:
     return str(cached) if cached.exists() else None
 
 
+# Reference functions that hand out an answer's result: hidden wherever that answer is.
+GIVES_THE_RESULT_OF = {"trained_model": "train"}
+
+
 def answers_hidden_from(lesson: str, spec: Spec = SPEC) -> set[str]:
-    """The check ids (which are also the reference's function names) of ``lesson`` and every later lesson."""
+    """The reference's functions a graded ``lesson``'s kernel must not have: those named by the check ids of
+    ``lesson`` and every later lesson, and those that give one of their results (:data:`GIVES_THE_RESULT_OF`)."""
     lessons = list(spec.lessons)
-    return {check for later in lessons[lessons.index(lesson) :] for check in spec.lessons[later]}
+    hidden = {check for later in lessons[lessons.index(lesson) :] for check in spec.lessons[later]}
+    return hidden | {name for name, answer in GIVES_THE_RESULT_OF.items() if answer in hidden}
 
 
 def without_functions(source: str, names: set[str]) -> str:

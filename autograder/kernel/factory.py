@@ -28,7 +28,7 @@ import psutil
 from jupyter_client.provisioning import LocalProvisioner
 
 from autograder.kernel.isolation import isolated
-from autograder.protocol import SANDBOX_VARIABLE
+from autograder.protocol import CACHE_VARIABLE, SANDBOX_VARIABLE
 
 PROVISIONER_NAME = "autograder-fork"
 SERVER = Path(__file__).with_name("factory_server.py")
@@ -38,7 +38,7 @@ QUIET = (
 )  # the server imports TensorFlow with it, so its log holds no start-up lines
 # Variables that differ between notebooks; the rest of a kernel's environment is the factory's own. (pytest sets
 # PYTEST_CURRENT_TEST per test: students' self-check would otherwise start a TensorFlow-loaded factory per test.)
-PER_NOTEBOOK = ("HOME", "TMPDIR", "MPLCONFIGDIR", "PYTHONPATH", SANDBOX_VARIABLE, "PYTEST_CURRENT_TEST")
+PER_NOTEBOOK = ("HOME", "TMPDIR", "MPLCONFIGDIR", "PYTHONPATH", SANDBOX_VARIABLE, CACHE_VARIABLE, "PYTEST_CURRENT_TEST")
 
 
 class FactoryError(RuntimeError):

@@ -15,6 +15,7 @@ import nbformat
 from autograder.exercises.verdict import errored
 from autograder.kernel.course_copy import data_source, write_kernel_library
 from autograder.kernel.factory import PROVISIONER_NAME, factory_for
+from autograder.kernel.reference_cache import kernel_copy
 from autograder.kernel.sandbox import kernel_rules
 from autograder.kernel.serialize import load_observation
 from autograder.lesson.collect import ObservationWindow, collect
@@ -25,6 +26,7 @@ from autograder.lesson.restore import restore_from_release
 from autograder.limits import Limits, format_bytes
 from autograder.protocol import (
     ARTIFACTS,
+    CACHE_VARIABLE,
     OBSERVATION_FILE,
     RECORDER_NAME,
     SANDBOX_VARIABLE,
@@ -63,14 +65,18 @@ def _kernel_start(temporary: Path, lesson: str, spec: Spec, env: dict[str, str])
     """How to start the kernel: its environment, command, provisioner and connection file.
 
     Everything the kernel may write lives under ``temporary``: ``work/`` (its working folder), ``home/``,
-    ``tmp/``, ``observations/``, its connection file and sockets, and ``library/`` (its copy of the course packages).
+    ``tmp/``, ``observations/``, its connection file and sockets, ``library/`` (its copy of the course packages) and,
+    for the lessons that may load it, ``trained/`` (its copy of the trained reference network:
+    :mod:`autograder.kernel.reference_cache`).
     """
     for name in ("work", "home", "tmp"):
         (temporary / name).mkdir()
     library = write_kernel_library(temporary / "library", lesson, spec)
+    trained = kernel_copy(lesson, env, temporary / "trained", spec) or temporary / "home" / ".cache" / "mnist-course"
     rules = kernel_rules(str(temporary), str(library), env.get("MNIST_PATH"))
     env = {
         **env,
+        CACHE_VARIABLE: str(trained),
         "HOME": str(temporary / "home"),
         "TMPDIR": str(temporary / "tmp"),
         "MPLCONFIGDIR": str(temporary / "home" / ".matplotlib"),

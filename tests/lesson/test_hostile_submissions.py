@@ -4,8 +4,9 @@ Every case is graded the way a class is (restored on the released lesson, in a r
 sandbox, with the kernel environment the batch grader gives), under small limits so the runaway cases end
 quickly. For every case the test asserts the outcome and points of each check, key words of their messages,
 the flags, and that nothing outside the kernel's temporary folder changed: the repository's lessons/,
-solutions/ and autograder/, the grading user's ~/.keras, and a gradebook, another student's results and
-another student's submission made for the test. No process a case started may outlive its grading.
+solutions/ and autograder/, the grading user's ~/.keras, the grader's folder of trained networks, and a
+gradebook, another student's results and another student's submission made for the test. No process a case
+started may outlive its grading.
 
 Cases that read or write outside the kernel's folder need the filesystem sandbox (Linux Landlock); cases that try
 to leave the sandbox through sockets need bubblewrap or Landlock's network rules; where the machine has none they
@@ -39,6 +40,7 @@ from support.snapshots import snapshot
 
 from autograder.batch.grade_class import GradingOptions, kernel_environment
 from autograder.kernel.isolation import bubblewrap
+from autograder.kernel.reference_cache import prepared_entry
 from autograder.lesson.grade import grade_notebook
 from autograder.limits import Limits
 from autograder.results import Outcome
@@ -367,6 +369,28 @@ EXPECTED: dict[str, Expected] = {
         {"compile_model": (PASSED, ()), "train": (FAILED, ("train never called model.fit on the model it was given",))},
         limits={"cell_timeout": 120, "notebook_timeout": 300},
     ),
+    # --- the trained network lesson 05 is given: not before lesson 05, and never the grader's own copy
+    "train_with_reference_model__train_error": Expected(
+        {
+            "compile_model": (PASSED, ()),
+            "train": (
+                ERROR,
+                ("NameError", "An earlier cell failed first: ImportError", "cannot import name 'trained_model'"),
+            ),
+        }
+    ),
+    "train_with_graders_model__denied": Expected(
+        {"compile_model": (PASSED, ()), "train": (ERROR, ("NameError", f"An earlier cell failed first: {DENIED}"))},
+        sandbox=True,
+    ),
+    "spoil_graders_model__denied_unchanged": Expected(
+        {
+            "predict_digit": (ERROR, ("NameError", f"An earlier cell failed first: {DENIED}")),
+            "plot_predictions": (PASSED, ()),
+        },
+        sandbox=True,
+        limits={"cell_timeout": 120, "notebook_timeout": 300},
+    ),
 }
 
 
@@ -450,6 +474,13 @@ def listeners(tmp_path):
     assert heard.heard == [], f"the kernel reached outside its sandbox: {heard.heard}"
 
 
+def graders_trained_cache() -> Path:
+    """The grader's folder of trained networks, holding the entry for the synthetic digits (trained if missing)."""
+    entry = prepared_entry({**kernel_environment(GradingOptions()), "MNIST_PATH": "synthetic"})
+    assert entry is not None, "the grader could not train the reference network: an attack on nothing proves nothing"
+    return entry[0].parent
+
+
 @pytest.fixture
 def outside(tmp_path, listeners):
     """Files outside the kernel's folder that hostile code aims at; asserts afterwards that none changed.
@@ -468,6 +499,7 @@ def outside(tmp_path, listeners):
         "project_root": PROJECT_ROOT,
         "marker": MARKER,
         "canary": folder / "escaped",
+        "trained_cache": graders_trained_cache(),
         **listeners.targets,
     }
     targets["gradebook"].parent.mkdir(parents=True)
@@ -478,7 +510,7 @@ def outside(tmp_path, listeners):
     nbformat.write(hostile.submission("03_build", {}), targets["other_submission"])
     for aimed_at in ("lesson_file", "course_module"):  # an attack on a file that isn't there proves nothing
         assert targets[aimed_at].is_file(), f"the {aimed_at} target {targets[aimed_at]} doesn't exist: update it"
-    watched = [*WATCHED_TREES, REAL_KERAS, folder, SITE_CUSTOMIZE]
+    watched = [*WATCHED_TREES, REAL_KERAS, folder, SITE_CUSTOMIZE, targets["trained_cache"]]
     real_files = {
         path: path.read_bytes()
         for path in (targets["keras_config"], targets["lesson_file"], targets["course_module"])

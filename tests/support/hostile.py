@@ -45,6 +45,7 @@ TARGETS = (
     "abstract_socket",  # the name of an abstract Unix socket listening outside the sandbox
     "tcp_port",  # a TCP port listening on the loopback, outside the sandbox
     "udp_port",  # a UDP port listening on the loopback, outside the sandbox
+    "trained_cache",  # the grader's folder of trained reference networks (autograder.kernel.reference_cache)
 )
 
 
@@ -135,7 +136,9 @@ class Case:
 # ---------------------------------------------------------------------------------------------------------------
 # Answers: right ones, wrong ones, and the pieces hostile students add to them.
 
-RIGHT = {lesson: reference_answers(lesson) for lesson in ("01_load", "02_reshape", "03_build", "04_train")}
+RIGHT = {
+    lesson: reference_answers(lesson) for lesson in ("01_load", "02_reshape", "03_build", "04_train", "05_predict")
+}
 
 # Wrong answers: with these, any check that passes was cheated.
 FLATTEN_UNSCALED = '''def flatten(images):
@@ -436,6 +439,33 @@ spec = importlib.util.spec_from_file_location("installed_reference", source)
 reference = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(reference)
 build_model = reference.build_model
+"""
+TRAIN_WITH_REFERENCE_MODEL = """from autograder.reference import trained_model  # the course's trained network
+
+
+def train(model, X, y):
+    trained, history = trained_model(X, y)
+    model.set_weights(trained.get_weights())
+    return history
+"""
+TRAIN_WITH_GRADERS_MODEL = """import os
+
+import keras
+
+# The networks the grader trained for lesson 05, in its own cache folder.
+saved = [name for name in os.listdir($trained_cache) if name.endswith(".keras")]
+trained = keras.models.load_model(os.path.join($trained_cache, saved[0]))
+
+
+def train(model, X, y):
+    model.set_weights(trained.get_weights())
+    return model.fit(X, y, epochs=1, verbose=0)
+"""
+SPOIL_GRADERS_MODEL = """import os
+
+for name in os.listdir($trained_cache):  # the next student's lesson 05 would load a spoilt network
+    with open(os.path.join($trained_cache, name), "ab") as saved:
+        saved.write(b"spoilt")
 """
 READ_SOLUTIONS_RELATIVE = """import json
 import os
@@ -984,6 +1014,14 @@ CASES: dict[str, Case] = {
         ),
         # lesson 04: a History with perfect numbers and no training
         Case("fake_history__compile_passes_train_fails", "04_train", {"train": TRAIN_FAKE_HISTORY}),
+        # lessons 04 and 05: the trained network lesson 05 is given
+        Case("train_with_reference_model__train_error", "04_train", {"train": TRAIN_WITH_REFERENCE_MODEL}),
+        Case("train_with_graders_model__denied", "04_train", {"train": TRAIN_WITH_GRADERS_MODEL}),
+        Case(
+            "spoil_graders_model__denied_unchanged",
+            "05_predict",
+            {"predict_digit": before(SPOIL_GRADERS_MODEL, RIGHT["05_predict"]["predict_digit"])},
+        ),
     )
 }
 
