@@ -20,6 +20,7 @@ from support.paths import EXAMPLE_SUBMISSIONS, FIXTURES, PROJECT_ROOT
 
 from autograder.batch.gradescope import MAX_UNZIPPED_BYTES, build_bundle, results_json, unpack_bundle, unpack_upload
 from autograder.batch.reports import student_record
+from autograder.protocol import CACHE_VARIABLE
 from autograder.spec import SPEC
 
 SCHEMA = json.loads((FIXTURES / "gradescope" / "results.schema.json").read_text())
@@ -199,3 +200,29 @@ def test_bundle_grades_an_upload_of_one_lesson(bundle, tmp_path):
     scores = {test["name"]: test["score"] for test in results["tests"]}
     assert results["score"] == scores["03_build: build_model"] == SPEC.points["build_model"]
     assert len(scores) == len(SPEC.points) and sum(scores.values()) == SPEC.points["build_model"]
+
+
+@pytest.mark.slow  # trains the network, then grades lesson 05
+def test_setup_trains_the_network_lesson_05_is_given_and_uploads_load_it(bundle, tmp_path):
+    """Does setup.sh's `prepare` step put the trained network in the image, so that an upload's lesson 05 loads it
+    (full points, and the image's entry is all there is afterwards: nothing was trained again)?"""
+    root = unpack_bundle(bundle, tmp_path / "autograder")
+    assert 'gradescope prepare --root "$ROOT"' in (root / "source" / "setup.sh").read_text()
+    cache = tmp_path / "image-cache"
+    env = {name: value for name, value in os.environ.items() if name not in ("MNIST_PATH", "PYTEST_CURRENT_TEST")}
+    env.update({"PYTHONPATH": str(root / "source" / "course"), CACHE_VARIABLE: str(cache)})
+    prepared = subprocess.run(
+        [sys.executable, "-m", "autograder.batch.gradescope", "prepare", "--root", str(root)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert prepared.returncode == 0, prepared.stderr[-3000:]
+    assert f"trained and kept in {cache}" in prepared.stdout
+    kept = {path.name: path.stat().st_mtime_ns for path in cache.glob("reference-*")}
+    assert sorted(name.rsplit(".", 1)[-1] for name in kept) == ["json", "keras"]
+    shutil.copy(EXAMPLE_SUBMISSIONS / "passes_all" / "mnist" / "05_predict.ipynb", root / "submission")
+    results = run_autograder(root, **{CACHE_VARIABLE: str(cache)})
+    assert results["score"] == sum(SPEC.lessons["05_predict"].values())
+    assert {path.name: path.stat().st_mtime_ns for path in cache.glob("reference-*")} == kept
