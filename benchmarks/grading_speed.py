@@ -51,9 +51,10 @@ HEARTBEAT_SECONDS = 60
 MIB = 1024**2
 FLOOR_IMPORTS = "import tensorflow, keras, numpy, matplotlib"
 
-GOAL_JOBS2_VS_NBGRADER = 4.0
-GOAL_JOBS1_VS_NBGRADER = 2.0
-GOAL_JOBS1_VS_FLOOR = 1.5
+# Issue 12's goals.
+GOAL_JOBS2_VS_NBGRADER = 4.5
+GOAL_JOBS1_VS_NBGRADER = 2.5
+GOAL_OVERHEAD_SECONDS = 3.0  # the grader's own CPU per student: everything but the lessons' own cells
 GOAL_WORKER_MIB = 1.5 * 1024  # 1.5 GiB
 
 
@@ -706,19 +707,22 @@ def summarise(runs: dict[str, TimedRun], floors: list[NotebookFloor], floor_cpu:
         if name in succeeded and nbgrader:
             ratios[f"{name}_throughput_vs_nbgrader"] = nbgrader.seconds / succeeded[name].seconds
     if "jobs1" in succeeded and figures["floor"]:
-        ratios["jobs1_per_student_vs_floor"] = (
-            succeeded["jobs1"].seconds_per_student / figures["floor"]["seconds_per_student"]
-        )
-    figures["goals"] = judge_goals(succeeded, ratios)
+        jobs1, floor_seconds = succeeded["jobs1"], figures["floor"]["seconds_per_student"]
+        ratios["jobs1_per_student_vs_floor"] = jobs1.seconds_per_student / floor_seconds
+        # At --jobs 1 everything runs one after another: the run's CPU per student less the lessons' own cells
+        # is what the grader adds (kernel starts and forks, check cells' work, checks, reports).
+        figures["overhead_cpu_seconds_per_student"] = jobs1.cpu.own_seconds / jobs1.students - floor_seconds
+    figures["goals"] = judge_goals(succeeded, ratios, figures.get("overhead_cpu_seconds_per_student"))
     return figures
 
 
-def judge_goals(runs: dict[str, TimedRun], ratios: dict[str, float]) -> list[dict]:
+def judge_goals(runs: dict[str, TimedRun], ratios: dict[str, float], overhead: float | None) -> list[dict]:
     """The issue's four goals, each with what was measured and whether it is met (None: not measured).
 
     Args:
         runs: The timed runs that succeeded, by name.
         ratios: The ratios :func:`summarise` computed from them.
+        overhead: The grader's own CPU seconds per student (None: not measured).
     """
     ours = [run for name, run in runs.items() if name in ("jobs1", "jobs2")]
     worker_peak = max((run.memory.worker_mib for run in ours), default=None)
@@ -738,11 +742,11 @@ def judge_goals(runs: dict[str, TimedRun], ratios: dict[str, float]) -> list[dic
             "{:.2f}x",
         ),
         (
-            "jobs 1 per-student cost vs floor",
-            f"<= {GOAL_JOBS1_VS_FLOOR:g}x",
-            ratios.get("jobs1_per_student_vs_floor"),
-            lambda value: value <= GOAL_JOBS1_VS_FLOOR,
-            "{:.2f}x",
+            "grader's own CPU per student",
+            f"< {GOAL_OVERHEAD_SECONDS:g} s",
+            overhead,
+            lambda value: value < GOAL_OVERHEAD_SECONDS,
+            "{:.1f} s",
         ),
         (
             "peak memory per worker (ours)",
@@ -842,7 +846,12 @@ def print_results(figures: dict, students: int) -> None:
             print(
                 f"Ours at --jobs 1 costs {figures['ratios']['jobs1_per_student_vs_floor']:.2f}x the floor per student."
             )
-    print("\nGoals (issue 4):")
+    if figures.get("overhead_cpu_seconds_per_student") is not None:
+        print(
+            f"Grader's own work per student: {figures['overhead_cpu_seconds_per_student']:.1f} CPU s "
+            "(--jobs 1 CPU seconds per student, less the floor's cells)."
+        )
+    print("\nGoals (issue 12):")
     print_table(
         [
             ["goal", "target", "measured", "met"],
