@@ -40,6 +40,8 @@ import nbformat
 import psutil
 from nbgrader_course import ASSIGNMENT, CELL_TIMEOUT, make_nbgrader_course
 
+from autograder.protocol import CACHE_VARIABLE
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = PROJECT_ROOT / "examples" / "submissions"
 SOLUTIONS = PROJECT_ROOT / "solutions" / ASSIGNMENT
@@ -633,6 +635,22 @@ async def time_cells(client: nbclient.NotebookClient, notebook: nbformat.Noteboo
     return kernel_start, import_seconds, cell_seconds, by_kind, errors
 
 
+def train_lesson_05_network(folder: Path) -> str:
+    """Trains the network lesson 05's set-up loads (:mod:`autograder.trained_cache`) into ``folder``, which every
+    part then uses (``MNIST_COURSE_CACHE``), once for our kernels' environment and once for nbgrader's: each part
+    loads it, as on any machine after the first time. Returns what it did, for the log."""
+    from autograder.batch.grade_class import GradingOptions, kernel_environment
+
+    os.environ[CACHE_VARIABLE] = str(folder)
+    started = time.perf_counter()
+    for env in ({**kernel_environment(GradingOptions()), CACHE_VARIABLE: str(folder)}, environment_with_venv()):
+        subprocess.run([sys.executable, "-m", "autograder.trained_cache"], env=env, check=True, capture_output=True)
+    return (
+        f"trained lesson 05's network for our kernels and nbgrader's in {time.perf_counter() - started:.1f} s "
+        f"(once per machine; every part loads it from {folder})"
+    )
+
+
 def measure_floor(solutions: Path, work: Path) -> tuple[list[NotebookFloor], CpuUse]:
     """Times every solution notebook's cells, one kernel each, with the grader's kernel environment.
 
@@ -656,7 +674,7 @@ def measure_floor(solutions: Path, work: Path) -> tuple[list[NotebookFloor], Cpu
         folder = work / path.stem
         (folder / "home").mkdir(parents=True)
         (folder / "cwd").mkdir()
-        env = {**base_env, "HOME": str(folder / "home")}
+        env = {**base_env, "HOME": str(folder / "home"), CACHE_VARIABLE: os.environ[CACHE_VARIABLE]}
         floor = asyncio.run(time_notebook_cells(path, env, folder / "cwd", folder / "kernel.log"))
         print(
             f"[floor] {floor.notebook}: kernel start {floor.kernel_start_seconds:.1f} s, imports "
@@ -912,6 +930,7 @@ def run_parts(parts: list[str], students: list[tuple[str, Path]], temporary: Pat
     shutil.copytree(LESSONS, snapshot / "lessons" / ASSIGNMENT)
     runs, floors, floor_cpu = {}, [], None
     print(f"Warm-up (untimed): '{FLOOR_IMPORTS}' in {warm_up():.1f} s.", flush=True)
+    print(f"Warm-up (untimed): {train_lesson_05_network(temporary / 'trained-networks')}", flush=True)
     if "floor" in parts:
         floors, floor_cpu = measure_floor(snapshot / "solutions" / ASSIGNMENT, temporary / "floor")
     for jobs in (1, 2):

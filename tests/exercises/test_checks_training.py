@@ -344,6 +344,7 @@ def real_fit(small_digits):
     return model, reference.train(model, X, y)
 
 
+@pytest.mark.slow  # trains the network
 def test_validation_rows_are_the_last_fifth_as_keras_holds_them_out(real_fit, small_digits):
     """Does the grader's measurement on the last 20% of rows equal the History's final val_accuracy exactly?"""
     model, history = real_fit
@@ -356,6 +357,7 @@ def test_validation_rows_are_the_last_fifth_as_keras_holds_them_out(real_fit, sm
     assert measured == pytest.approx(history.history["val_accuracy"][-1], abs=1e-6)
 
 
+@pytest.mark.slow  # trains the network
 def test_reference_train_passes_measured_by_the_grader(small_digits):
     """Known right: does the reference train pass on real Keras objects, with the measured accuracy in the message?"""
     result = run_check("train", reference.train, *small_digits)
@@ -364,6 +366,7 @@ def test_reference_train_passes_measured_by_the_grader(small_digits):
     assert "the grader measured the model you trained at" in result.message
 
 
+@pytest.mark.slow  # the check trains the reference network to compare
 def test_fabricated_perfect_history_without_training_fails(small_digits):
     """Known wrong: a hand-made History with perfect numbers and no training: mismatch, and the accuracy is too low."""
     result = run_check("train", fabricated_train, *small_digits)
@@ -377,6 +380,7 @@ def test_fabricated_perfect_history_without_training_fails(small_digits):
     assert lines[1].startswith("The model you trained classifies ")
 
 
+@pytest.mark.slow  # trains the network
 def test_real_history_edited_upward_fails(small_digits):
     """Known wrong: a real fit whose History was then edited up by 5 points: a mismatch (the model itself is fine)."""
 
@@ -394,6 +398,7 @@ def test_real_history_edited_upward_fails(small_digits):
     assert len(result.message.splitlines()) == 1
 
 
+@pytest.mark.slow  # the check trains the reference network to compare
 def test_untrained_model_with_a_copied_history_fails(real_fit, small_digits):
     """Known wrong: train returns a History from a real run of another model and leaves its own model untrained."""
     _, copied = real_fit
@@ -431,6 +436,7 @@ def test_early_stopping_is_named_not_called_two_fits(small_digits):
     assert "one fit call" not in result.message and "another training" not in result.message
 
 
+@pytest.mark.slow  # trains the network
 def test_validation_data_instead_of_validation_split_names_the_setting(small_digits):
     """Known wrong (issue 9): train fits all of X with validation_data= (other digits) instead of validation_split=: is
     validation_data named against the spec's validation_split, and the mismatch put down to it, not to the History?"""

@@ -157,6 +157,7 @@ def _write(path, text):
 # (small_digits is the conftest's fixture; fabricated_train never calls fit).
 
 
+@pytest.mark.slow  # trains the network
 def test_train_observation_keeps_the_trained_model(small_digits):
     """Does observe keep the model train was given, trained, beside the History's description and X and y?"""
     observation = observe("train", reference.train, *small_digits)
@@ -181,6 +182,7 @@ def test_train_observation_keeps_the_trained_model(small_digits):
     assert all(changed)
 
 
+@pytest.mark.slow  # trains the network
 @pytest.mark.parametrize("train", [reference.train, fabricated_train], ids=["reference", "fabricated"])
 def test_saved_train_observation_is_measured_the_same(train, small_digits, tmp_path):
     """Is a train observation judged the same from disk (model as .keras, safe mode) as in memory, and does
@@ -366,6 +368,7 @@ def test_grader_training_rows_are_the_lessons(lesson_rows):
     assert np.array_equal(inputs["y"], y) and inputs["y"].dtype == y.dtype
 
 
+@pytest.mark.slow  # trains the network
 @pytest.mark.parametrize("train", [fabricated_train, reference.train], ids=["fabricated", "reference"])
 def test_real_train_observation_is_judged_the_same_on_rebuilt_rows(train, lesson_rows, tmp_path):
     """Is a real train observation (the lesson's rows) judged the same with the grader's rows as with its own?"""
@@ -385,6 +388,7 @@ def separable_rows(rows: int = 60):
     return X, y
 
 
+@pytest.mark.slow  # trains the network
 def test_model_trained_on_other_rows_fails(lesson_rows, tmp_path):
     """Does a model trained on made-up, easy rows pass when judged on those rows (the gap), and fail with
     the rebuilt ones, saying the check cell's digits aren't the lesson's?"""
