@@ -136,13 +136,14 @@ _VAL_ACCURACY: dict[str, float] = {}
 def reference_val_accuracy(X: np.ndarray, y: np.ndarray, spec: Spec = SPEC) -> float:
     """Final validation accuracy of the reference model trained on ``X``, ``y`` with the spec's seed.
 
-    Remembered per (data, spec) within a process. Resets Keras's global seed as a side effect.
+    Remembered per (data, spec) within a process, and on disk across processes (:func:`trained_model`: each
+    grading worker would otherwise train it again). Resets Keras's global seed as a side effect.
     """
 
     X = np.ascontiguousarray(X, dtype=np.float32)
     y = np.ascontiguousarray(y)
     key = _fingerprint(X, y) + spec.fingerprint
     if key not in _VAL_ACCURACY:
-        model = training_start(spec)
-        _VAL_ACCURACY[key] = float(train(model, X, y, spec).history["val_accuracy"][-1])
+        _, history = trained_model(X, y, spec)
+        _VAL_ACCURACY[key] = float(history.history["val_accuracy"][-1])
     return _VAL_ACCURACY[key]

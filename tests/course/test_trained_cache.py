@@ -96,3 +96,18 @@ def test_folder_is_the_variable_else_the_users_cache(tmp_path):
     assert folder({CACHE_VARIABLE: "/a", "XDG_CACHE_HOME": "/b", "HOME": "/c"}) == trained_cache.Path("/a")
     assert folder({"XDG_CACHE_HOME": "/b", "HOME": "/c"}) == trained_cache.Path("/b/mnist-course")
     assert folder({"HOME": "/c"}) == trained_cache.Path("/c/.cache/mnist-course")
+
+
+@pytest.mark.slow  # trains
+def test_reference_accuracy_the_train_check_compares_with_is_trained_once_per_machine(cache, digits, monkeypatch):
+    """Does a second grading process (here: the in-process memory cleared) load the reference's accuracy from the
+    cache instead of training again, and get the same number?"""
+    first = reference.reference_val_accuracy(*digits)
+    assert len(list(cache.glob("*.keras"))) == 1
+    monkeypatch.setattr(reference, "_VAL_ACCURACY", {})
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("reference_val_accuracy trained again instead of loading")
+
+    monkeypatch.setattr(reference, "train", no_training)
+    assert reference.reference_val_accuracy(*digits) == first
