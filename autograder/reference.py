@@ -7,11 +7,11 @@ lessons' set-up cells import what earlier lessons built from here (``build_model
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 
 import numpy as np
 
+from autograder import trained_cache
 from autograder.spec import SPEC, Spec
 
 
@@ -76,8 +76,6 @@ def trained_model(X: np.ndarray, y: np.ndarray, spec: Spec = SPEC):
     """
     import keras
 
-    from autograder import trained_cache
-
     folder, key = trained_cache.cache_folder(), trained_cache.cache_key(X, y, spec)
     kept = trained_cache.load(folder, key)
     if kept is None:
@@ -121,15 +119,6 @@ def forward(weights: list[np.ndarray], X: np.ndarray, spec: Spec = SPEC) -> np.n
     return out
 
 
-def _fingerprint(*arrays: np.ndarray) -> str:
-    digest = hashlib.sha256()
-    for array in arrays:
-        array = np.ascontiguousarray(array)
-        digest.update(str((array.shape, array.dtype.str)).encode())
-        digest.update(array.tobytes())
-    return digest.hexdigest()
-
-
 _VAL_ACCURACY: dict[str, float] = {}
 
 
@@ -142,7 +131,7 @@ def reference_val_accuracy(X: np.ndarray, y: np.ndarray, spec: Spec = SPEC) -> f
 
     X = np.ascontiguousarray(X, dtype=np.float32)
     y = np.ascontiguousarray(y)
-    key = _fingerprint(X, y) + spec.fingerprint
+    key = trained_cache.data_fingerprint(X, y) + spec.fingerprint
     if key not in _VAL_ACCURACY:
         _, history = trained_model(X, y, spec)
         _VAL_ACCURACY[key] = float(history.history["val_accuracy"][-1])

@@ -46,13 +46,20 @@ def cache_key(X: np.ndarray, y: np.ndarray, spec: Spec = SPEC, env: Mapping[str,
         metadata.version("keras"),
         metadata.version("tensorflow"),
         env.get("TF_NUM_INTRAOP_THREADS", "default"),
+        data_fingerprint(X, y),
     ):
         digest.update(part.encode() + b"\0")
-    for array in (X, y):
+    return digest.hexdigest()[:24]
+
+
+def data_fingerprint(*arrays: np.ndarray) -> str:
+    """SHA-256 of the arrays' shapes, dtypes and bytes."""
+    digest = hashlib.sha256()
+    for array in arrays:
         array = np.ascontiguousarray(array)
         digest.update(str((array.shape, array.dtype.str)).encode())
         digest.update(array.tobytes())
-    return digest.hexdigest()[:24]
+    return digest.hexdigest()
 
 
 def entry_paths(folder: Path, key: str) -> tuple[Path, Path]:

@@ -33,6 +33,7 @@ from autograder.protocol import (
 )
 from autograder.results import CheckResult
 from autograder.spec import SPEC, Spec
+from autograder.trained_cache import cache_folder
 
 
 @dataclass
@@ -72,12 +73,14 @@ def _kernel_start(temporary: Path, lesson: str, spec: Spec, env: dict[str, str])
     for name in ("work", "home", "tmp"):
         (temporary / name).mkdir()
     library = write_kernel_library(temporary / "library", lesson, spec)
-    trained = kernel_copy(lesson, env, temporary / "trained", spec) or temporary / "home" / ".cache" / "mnist-course"
+    home = temporary / "home"
+    # Never the grader's own folder, even if its environment names one: a copy, or a folder under the kernel's HOME.
+    trained = kernel_copy(lesson, env, temporary / "trained", spec) or cache_folder({"HOME": str(home)})
     rules = kernel_rules(str(temporary), str(library), env.get("MNIST_PATH"))
     env = {
         **env,
         CACHE_VARIABLE: str(trained),
-        "HOME": str(temporary / "home"),
+        "HOME": str(home),
         "TMPDIR": str(temporary / "tmp"),
         "MPLCONFIGDIR": str(temporary / "home" / ".matplotlib"),
         "PYTHONPATH": str(library),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from support.paths import SOLUTIONS
+from support.paths import PROJECT_ROOT, SOLUTIONS
 
 from autograder.batch.grade_class import GradingOptions, kernel_environment
 from autograder.kernel import reference_cache
@@ -26,7 +26,7 @@ def test_only_lessons_after_train_may_load_the_trained_network():
 @pytest.mark.parametrize("lesson", list(SPEC.lessons))
 def test_kernel_copy_has_trained_model_only_where_it_may_load_it(lesson):
     """Is ``trained_model`` cut from the kernel's reference.py wherever ``train`` is?"""
-    source = (SOLUTIONS.parent.parent / "autograder" / "reference.py").read_text(encoding="utf-8")
+    source = (PROJECT_ROOT / "autograder" / "reference.py").read_text(encoding="utf-8")
     copied, _ = reference_for(lesson, source)
     may = reference_cache.may_load_trained_model(lesson)
     assert ("def trained_model(" in copied) is may
