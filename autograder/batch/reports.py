@@ -251,7 +251,7 @@ def pictures(grades: dict[str, NotebookGrade], spec: Spec = SPEC) -> list[tuple[
     if own and own.get("panels"):
         found.append(
             (
-                "Your plot_predictions picture from lesson 05, with the trained model",
+                "Your plot_predictions picture from lesson 05: held-out digits, the trained model",
                 _png(_prediction_grid(own["panels"])),
             )
         )

@@ -10,13 +10,16 @@ run of SMALL_CLASS (conftest.py's small_class_graded), which the other batch tes
 
 from __future__ import annotations
 
+import re
 import sys
 
 import pytest
 from support.examples import EXPECTED, SMALL_CLASS, STUDENTS, grade_student, run_outputs, write_from_cache
 from support.paths import ASSIGNMENT, EXAMPLE_SUBMISSIONS, EXAMPLES, LESSON_NAMES
 
+from autograder.batch.reports import pictures
 from autograder.lesson.grade import NotebookGrade
+from autograder.protocol import ARTIFACTS
 from autograder.results import CheckResult, Outcome
 from autograder.spec import SPEC
 
@@ -99,6 +102,22 @@ def test_every_other_check_earns_full_points(student, graded):
 def test_honest_submission_raises_no_flags(student, graded):
     """Does a submission that only fills in the answer cells get graded without any flag?"""
     assert {g.lesson: g.flags for g in graded(student) if g.flags} == {}
+
+
+def test_report_keeps_lesson_05s_plot_predictions_picture(graded):
+    """Is the lesson 05 picture the feedback report shows the student's plot_predictions grid of held-out digits?
+
+    The grader keeps the lesson's last ``fig``. Lesson 05 draws plot_predictions' grid, then a grid of the misread
+    digits and a confusion matrix; only the first may be called ``fig``. The misread grid has the same 2x4 layout
+    and titles, but every one of its digits has P != T; the prediction grid of a network that reads most digits
+    right has some with P == T. The confusion matrix is one panel."""
+    lesson_05 = graded("passes_all")[LESSON_NAMES.index("05_predict")]
+    panels = lesson_05.artifacts[ARTIFACTS]["figure"]["panels"]
+    titles = [re.fullmatch(r"P: (\d)  T: (\d)", panel["title"]) for panel in panels]
+    assert len(panels) == SPEC.predictions.panels and all(titles), [panel["title"] for panel in panels]
+    assert any(title[1] == title[2] for title in titles), "every digit is misread: the misread grid, not the picture"
+    captions = [caption for caption, _ in pictures({grade.lesson: grade for grade in graded("passes_all")})]
+    assert "Your plot_predictions picture from lesson 05: held-out digits, the trained model" in captions
 
 
 def test_grading_the_class_twice_gives_identical_results(small_class_graded, tmp_path):
