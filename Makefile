@@ -50,8 +50,9 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check --quiet .
 	$(BIN)/mypy
 
+# -n 2: two pytest-xdist workers, each test module whole on one (tests/conftest.py); heaviest modules (batch/) first.
 test: $(BIN)/.installed sandbox-tools browser-tools lint
-	$(BIN)/python -m pytest --durations=15
+	$(BIN)/python -m pytest -n 2 --no-loadscope-reorder --durations=15
 
 # No training and no kernel: --no-kernels fails a test that starts one without the `kernel` or `slow` marker.
 test-fast: $(BIN)/.installed lint

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -95,12 +99,59 @@ def small_digits():
     return make_small_digits()
 
 
+# Test modules that must run on the same pytest-xdist worker as another module: they share what that module's tests
+# build once per process (support/examples.py's grades of the example students).
+RUN_WITH = {"tests/batch/test_nbgrader_agreement.py": "tests/batch/test_examples.py"}
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: pytest without it (-p no:xdist) runs all in one process
+def pytest_xdist_make_scheduler(config, log):
+    """``make test`` runs the tests on two pytest-xdist workers (``-n 2``), each test module whole on one of them.
+
+    A module's tests share module-scoped fixtures (a JupyterLab server, a Dask cluster, an nbgrader run) that a
+    second worker would build again, and some watch things outside any one test: the hostile cases check that no
+    process of theirs outlives them and that nothing outside the kernel changed, which another hostile case
+    running at the same time would upset. Modules go out in collection order (``--no-loadscope-reorder``), so the
+    longest, batch/, start first. :data:`RUN_WITH` keeps modules that share more than that together.
+
+    (pytest-xdist's own ``--dist loadgroup`` would do this with marks, but 3.8 groups nothing on pytest 9.2: it
+    renames the tests through an attribute pytest no longer reads.)
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByModule(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return RUN_WITH.get(module, module)
+
+    return ByModule(config, log)
+
+
+@contextlib.contextmanager
+def shared_between_workers(tmp_path_factory, name: str) -> Iterator[tuple[Path, bool]]:
+    """A folder the pytest-xdist workers of this run share, held under a lock: yields ``(folder, ready)``, with
+    ``ready`` False until one of them marks it ready by returning from the block without an error (whoever finds
+    it not ready fills it, from empty; the others wait for the lock). Without xdist, a folder of this session's."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder, ready_marker = shared / name, shared / f"{name}.ready"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ready = ready_marker.exists()
+        if not ready:
+            shutil.rmtree(folder, ignore_errors=True)  # what a worker that failed half-way left
+            folder.mkdir()
+        yield folder, ready
+        ready_marker.touch()
+
+
 @pytest.fixture(scope="session")
 def small_class_graded(tmp_path_factory) -> Path:
     """The example students of support/examples.py's SMALL_CLASS in nbgrader's layout (``submitted/``), graded once
-    per session by ``mnist-grade --jobs 2`` into ``out/``: a real, fresh run, the one the batch tests compare with
-    (test_examples.py grades them again from its cache, test_cluster.py on Dask, test_gradescope.py through the
-    bundle) and read (test_grade_class.py). Tests change nothing in it; one that edits copies it first.
+    per run by ``mnist-grade --jobs 2`` into ``out/`` (under pytest-xdist, one worker grades it and the other waits
+    for it): a real, fresh run, the one the batch tests compare with (test_examples.py grades them again from its
+    cache, test_cluster.py on Dask, test_gradescope.py through the bundle) and read (test_grade_class.py). Tests
+    change nothing in it; one that edits copies it first.
 
     TensorFlow runs in this process first, as it does in the main job (which checks the solutions before
     grading the class): workers forked from such a process deadlocked; they must be spawned.
@@ -110,12 +161,14 @@ def small_class_graded(tmp_path_factory) -> Path:
 
     from autograder.batch.cli import main as mnist_grade
 
-    keras.ops.convert_to_numpy(keras.ops.ones(3) * 2)
-    root = tmp_path_factory.mktemp("small-class")
-    for student in SMALL_CLASS:
-        shutil.copytree(EXAMPLE_SUBMISSIONS / student, root / "submitted" / student)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MNIST_PATH", "synthetic")
-        command = [str(root / "submitted"), "--output", str(root / "out"), "--jobs", "2", "--no-progress"]
-        assert mnist_grade(command) == 0
+    with shared_between_workers(tmp_path_factory, "small-class") as (root, ready):
+        if ready:
+            return root
+        keras.ops.convert_to_numpy(keras.ops.ones(3) * 2)
+        for student in SMALL_CLASS:
+            shutil.copytree(EXAMPLE_SUBMISSIONS / student, root / "submitted" / student)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("MNIST_PATH", "synthetic")
+            command = [str(root / "submitted"), "--output", str(root / "out"), "--jobs", "2", "--no-progress"]
+            assert mnist_grade(command) == 0
     return root
