@@ -25,7 +25,10 @@ def run_selfcheck(folder, tmp_path) -> subprocess.CompletedProcess:
 
 
 def test_selfcheck_passes_every_exercise_of_the_solutions(tmp_path):
-    """Does the self-check report one passing test per exercise on solutions/?"""
+    """Does the self-check report one passing test per exercise on solutions/?
+
+    This is also the test that each solution, graded in a fresh kernel by grade_notebook on synthetic digits, earns
+    every point: the self-check grades each lesson that way and fails an exercise whose check did not pass."""
     done = run_selfcheck(SOLUTIONS, tmp_path)
     assert done.returncode == 0, done.stdout[-3000:]
     assert f"{len(SPEC.points)} passed" in done.stdout
