@@ -50,13 +50,16 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check --quiet .
 	$(BIN)/mypy
 
-# -n 2: two pytest-xdist workers, each test module whole on one (tests/conftest.py); heaviest modules (batch/) first.
+# Two pytest-xdist workers, each test module whole on one (tests/conftest.py), in collection order: batch/, the
+# longest, first.
+IN_PARALLEL := -n 2 --no-loadscope-reorder
+
 test: $(BIN)/.installed sandbox-tools browser-tools lint
-	$(BIN)/python -m pytest -n 2 --no-loadscope-reorder --durations=15
+	$(BIN)/python -m pytest $(IN_PARALLEL) --durations=15
 
 # No training and no kernel: --no-kernels fails a test that starts one without the `kernel` or `slow` marker.
 test-fast: $(BIN)/.installed lint
-	$(BIN)/python -m pytest -m "not slow and not kernel" --no-kernels --durations=10
+	$(BIN)/python -m pytest $(IN_PARALLEL) -m "not slow and not kernel" --no-kernels --durations=10
 
 check: $(BIN)/.installed   ## students: self-check your lessons/mnist notebooks, one test per exercise
 	$(BIN)/python -m pytest --pyargs autograder.selfcheck
