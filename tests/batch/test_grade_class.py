@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -56,7 +57,8 @@ def test_results_gradescope_feedback_and_summary_are_written(graded_class):
 
 @pytest.mark.slow
 def test_rerun_skips_graded_students_and_regrades_a_changed_one(graded_class, tmp_path):
-    """Does a re-run skip unchanged students, regrade only a changed submission, and --force regrade all?"""
+    """Does a re-run skip unchanged students and regrade only a changed submission, leaving the others' results
+    untouched? (The next test shows --force grading everyone again.)"""
     copy = tmp_path / "class"
     shutil.copytree(graded_class, copy)
     out, submitted = copy / "out", copy / "submitted"
@@ -74,6 +76,31 @@ def test_rerun_skips_graded_students_and_regrades_a_changed_one(graded_class, tm
         after = mtimes(out)
         assert after["passes_all.json"] != before["passes_all.json"]
         assert after["fails_units_25.json"] == before["fails_units_25.json"]
+
+
+def test_force_grades_again_students_whose_results_are_up_to_date(tmp_path, synthetic_digits, monkeypatch):
+    """Does a re-run grade nobody whose results are up to date, and a re-run with --force everybody again?
+
+    The notebooks are counted, not graded (grade_notebook is replaced by one that notes whose notebook it got and
+    returns a grade of errors), so this runs no kernel: which students a run grades is decided before grading."""
+    from autograder.batch import grade_class as class_grader
+
+    graded: list[str] = []
+
+    def counted(path, **_):
+        path = Path(path)
+        graded.append(path.parent.parent.name)
+        return class_grader.grader_failure(path.stem, RuntimeError("counted, not graded"))
+
+    monkeypatch.setattr(class_grader, "grade_notebook", counted)
+    submitted = tmp_path / "submitted"
+    for student in ("ana", "bo"):
+        (submitted / student / "mnist").mkdir(parents=True)
+        shutil.copy(EXAMPLE_SUBMISSIONS / "passes_all" / "mnist" / "01_load.ipynb", submitted / student / "mnist")
+    for options, expected in (([], ["ana", "bo"]), ([], []), (["--force"], ["ana", "bo"])):
+        graded.clear()
+        assert main([str(submitted), "--output", str(tmp_path / "out"), "--no-progress", *options]) == 0
+        assert sorted(graded) == expected, f"{options}: graded {graded}"
 
 
 def test_cli_reports_a_missing_folder_and_exits_2(tmp_path):
