@@ -82,7 +82,7 @@ def _kernel_start(temporary: Path, lesson: str, spec: Spec, env: dict[str, str])
         CACHE_VARIABLE: str(trained),
         "HOME": str(home),
         "TMPDIR": str(temporary / "tmp"),
-        "MPLCONFIGDIR": str(temporary / "home" / ".matplotlib"),
+        "MPLCONFIGDIR": str(home / ".matplotlib"),
         "PYTHONPATH": str(library),
         SANDBOX_VARIABLE: json.dumps(rules),
     }
