@@ -2,9 +2,9 @@
 
 One function, :func:`import_tensorflow_quietly`, which every process that may load TensorFlow calls before it
 does: the lessons' set-up cells (as ``autograder.notebook.import_tensorflow_quietly``), ``make run``
-(:mod:`autograder.batch.run_course`), ``mnist-grade`` (:mod:`autograder.batch.cli`) and its grading workers
-(:mod:`autograder.batch.grade_class`), the students' self-check (:mod:`autograder.selfcheck`), and the kernel factory
-(:mod:`autograder.kernel.factory_server`, which loads this file by path).
+(:mod:`autograder.batch.run_course`), the processes of ``mnist-grade`` that grade
+(:func:`autograder.batch.grade_class.start_worker`), the students' self-check (:mod:`autograder.selfcheck`), and the
+kernel factory (:mod:`autograder.kernel.factory_server`, which loads this file by path).
 
 This module imports only the standard library, so it can be imported (or run by path) before anything else.
 """

@@ -29,6 +29,7 @@ __all__ = [
     "IDX_FILES",
     "OFFICIAL_MD5",
     "load_data",
+    "keep_in_memory",
     "load_from",
     "load_npz",
     "load_idx_folder",
@@ -64,6 +65,9 @@ _FIXES = (
 )
 
 Split = tuple[np.ndarray, np.ndarray]
+
+# What keep_in_memory() loaded: (MNIST_PATH, load_data's path) -> the arrays, read-only.
+_KEPT: dict[tuple[str, str], tuple[Split, Split]] = {}
 
 
 def load_data(path: str = "mnist.npz") -> tuple[Split, Split]:
@@ -103,10 +107,37 @@ def load_data(path: str = "mnist.npz") -> tuple[Split, Split]:
     source = os.environ.get(MNIST_PATH_ENV, "").strip()
     if source.lower() == "synthetic":
         warnings.warn(SYNTHETIC_MESSAGE, SyntheticDigitsWarning, stacklevel=2)
+    kept = _KEPT.get((source, path))
+    if kept is not None:
+        (x_train, y_train), (x_test, y_test) = kept
+        return (x_train.copy(), y_train.copy()), (x_test.copy(), y_test.copy())
+    if source.lower() == "synthetic":
         return load_synthetic()
     if source:
         return load_from(source)
     return _load_with_keras(path)
+
+
+def keep_in_memory(path: str = "mnist.npz") -> None:
+    """Loads what ``load_data(path)`` returns now and keeps it in this process: from then on, while ``MNIST_PATH``
+    is what it is now, ``load_data(path)`` here and in every process forked from this one returns a copy of it
+    instead of reading and checking the files again (or rendering synthetic digits again, about a second).
+
+    The kernel factory (``autograder/kernel/factory_server.py``) calls it before it forks any kernel, so each
+    graded lesson that loads MNIST gets its copy in milliseconds. Each call still returns arrays of its own:
+    changing them changes nothing kept.
+
+    Raises:
+        What ``load_data`` raises; nothing is kept then.
+    """
+    source = os.environ.get(MNIST_PATH_ENV, "").strip()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntheticDigitsWarning)
+        data = load_data(path)
+    for split in data:
+        for array in split:
+            array.setflags(write=False)
+    _KEPT[source, path] = data
 
 
 def load_from(source: str | os.PathLike) -> tuple[Split, Split]:

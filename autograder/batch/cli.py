@@ -19,7 +19,6 @@ from autograder.batch.grade_class import (
 from autograder.batch.reports import StudentRecord, most_failed
 from autograder.kernel.isolation import describe_isolation
 from autograder.limits import Limits
-from autograder.quiet import import_tensorflow_quietly
 from autograder.spec import SPEC
 
 DEFAULTS = GradingOptions()
@@ -91,8 +90,7 @@ def print_gradebook(records: list[StudentRecord], output: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
-    use_threads(DEFAULTS.kernel_threads)
-    import_tensorflow_quietly()  # before anything here loads it: no TensorFlow start-up lines in the terminal
+    use_threads(DEFAULTS.kernel_threads)  # before TensorFlow starts in this process or in a worker
     limits = Limits(
         cell_timeout=arguments.cell_timeout,
         notebook_timeout=arguments.notebook_timeout,

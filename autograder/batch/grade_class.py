@@ -159,8 +159,9 @@ def use_threads(threads: int) -> None:
 
 
 def start_worker(threads: int) -> None:
-    """Readies a grading worker: a spawned process starts afresh, so it sets its TensorFlow threads
-    (:func:`use_threads`) and imports TensorFlow quietly before its first student, as the main process did."""
+    """Readies a process to grade (a spawned worker, a Dask worker, or ``mnist-grade --jobs 1`` itself): it sets
+    its TensorFlow threads (:func:`use_threads`) and imports TensorFlow quietly before its first student, to load
+    the models the kernels return. A process that only hands students to workers never imports TensorFlow."""
     use_threads(threads)
     import_tensorflow_quietly()
 
@@ -224,6 +225,8 @@ def grade_class(
             write_student_outputs(record, images, output)  # here, on the client: workers need no shared folder
             bar.update()
     elif jobs <= 1:
+        if todo:  # this process grades: it loads what the kernels return, with TensorFlow (the workers' own job else)
+            start_worker(options.kernel_threads)
         for submission in todo:
             grade_student(submission, output=output, options=options, spec=spec)
             bar.update()

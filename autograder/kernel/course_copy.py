@@ -4,7 +4,9 @@ The lessons' set-up cells import the course library (``autograder.notebook``, ``
 ``digits``) and the given answers of earlier lessons (``from autograder.reference import build_model``).
 While a lesson is graded, its kernel imports a copy of those packages instead of the installed ones, and
 in that copy :mod:`autograder.reference` holds only the answers of the lessons *before* it: an answer
-that imports the reference's ``build_model`` in lesson 03 gets an ``ImportError``, not full marks.
+that imports the reference's ``build_model`` in lesson 03 gets an ``ImportError``, not full marks. (A kernel forked
+from the kernel factory finds ``digits``, which holds no answers, loaded already, with the data in memory:
+:func:`autograder.kernel.factory_server.keep_digits`; its copy here is for a factory that could not load it.)
 The sandbox (:mod:`autograder.kernel.sandbox`) keeps the installed packages and ``solutions/`` unreadable.
 """
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import psutil
 from jupyter_client.provisioning import LocalProvisioner
 
+import digits
 from autograder.kernel.isolation import isolated
 from autograder.protocol import CACHE_VARIABLE, SANDBOX_VARIABLE
 
@@ -36,6 +37,7 @@ SANDBOX = Path(__file__).with_name("sandbox.py")
 QUIET = (
     Path(__file__).parent.parent / "quiet.py"
 )  # the server imports TensorFlow with it, so its log holds no start-up lines
+DIGITS = Path(digits.__file__).resolve().parent  # the server keeps the data in memory with it (keep_digits)
 # Variables that differ between notebooks; the rest of a kernel's environment is the factory's own. (pytest sets
 # PYTEST_CURRENT_TEST per test: students' self-check would otherwise start a TensorFlow-loaded factory per test.)
 PER_NOTEBOOK = ("HOME", "TMPDIR", "MPLCONFIGDIR", "PYTHONPATH", SANDBOX_VARIABLE, CACHE_VARIABLE, "PYTEST_CURRENT_TEST")
@@ -76,8 +78,12 @@ class KernelFactory:
         home.mkdir()
         data = env.get("MNIST_PATH")
         scripts = [str(SERVER), str(SANDBOX), str(QUIET)]
-        readable = [*scripts, *([os.path.realpath(data)] if data and os.path.exists(data) else [])]
-        command = isolated([sys.executable, *scripts, SANDBOX_VARIABLE], read=readable, workspace=str(self.workspace))
+        readable = [*scripts, str(DIGITS), *([os.path.realpath(data)] if data and os.path.exists(data) else [])]
+        command = isolated(
+            [sys.executable, *scripts, SANDBOX_VARIABLE, str(DIGITS.parent)],
+            read=readable,
+            workspace=str(self.workspace),
+        )
         self.isolated = command[0] != sys.executable
         self.log = self.workspace / "factory.log"  # why the factory or a kernel could not start
         with open(self.log, "wb") as log:

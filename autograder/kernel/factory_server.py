@@ -18,11 +18,16 @@ kernel: there is no socket to find, guess or connect to. The factory is a child 
 kernel starts and orphans (two forks and a new session) becomes the factory's child, not init's, so the
 grader finds and kills it after the notebook. One notebook's state can't reach another's: each kernel is
 a separate fork of the same untouched parent, and the parent never runs student code. This file is run by
-path and imports nothing from the course packages, which each kernel imports from its own lesson's copy.
+path and imports nothing from the ``autograder`` package, which each kernel imports from its own lesson's copy
+(without the answers). It does import the course's data package, ``digits``, which holds no answers, and keeps the
+data of this factory's ``MNIST_PATH`` in memory (:func:`keep_digits`): each lesson that loads MNIST then gets a copy
+instead of reading, checking or rendering it again.
 
-Usage: ``python kernel_factory_server.py SANDBOX_PY QUIET_PY``; it prints ``ready PID`` when it takes requests.
+Usage: ``python kernel_factory_server.py SANDBOX_PY QUIET_PY SANDBOX_VARIABLE DIGITS_PARENT``; it prints
+``ready PID`` when it takes requests.
 """
 
+import contextlib
 import ctypes
 import json
 import os
@@ -47,6 +52,30 @@ def preload(quiet_path: str) -> None:
     matplotlib.use("Agg")
     for name in PRELOADED:
         importlib.import_module(name)
+
+
+def keep_digits(digits_parent: str) -> None:
+    """Imports ``digits`` from ``digits_parent`` (the folder holding the package) and keeps this factory's MNIST in
+    memory (``digits.mnist.keep_in_memory``), so every kernel forked from here has both: its ``from digits import
+    mnist`` finds the module loaded, and its ``mnist.load_data()`` returns a copy of the kept arrays. If the data
+    cannot be loaded, nothing is kept, and a kernel that loads them gets the error itself, in its notebook. Without
+    ``MNIST_PATH`` (the grader sets it whenever it has data) nothing is loaded: Keras would try to download them.
+    Whatever loading prints goes to the log, never to standard output, the grader's answer pipe.
+
+    It also renders the fonts' glyphs that synthetic digits are made from, once: the checks of lesson 05 run the
+    student's answers on a few synthetic digits, whatever the data."""
+    sys.path.insert(0, digits_parent)
+    try:
+        from digits import mnist, synthetic
+
+        with contextlib.redirect_stdout(sys.stderr):
+            synthetic.make_digits(1)
+            if os.environ.get(mnist.MNIST_PATH_ENV):
+                mnist.keep_in_memory()
+    except Exception:  # noqa: BLE001 - the kernels load the data themselves and show why it failed
+        pass
+    finally:
+        sys.path.remove(digits_parent)
 
 
 def forget_cached_locations() -> None:
@@ -94,13 +123,14 @@ def become_kernel(request: dict, restrict_filesystem, factory: int, sandbox_vari
     runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
 
 
-def serve(sandbox_path: str, quiet_path: str, sandbox_variable: str) -> None:
+def serve(sandbox_path: str, quiet_path: str, sandbox_variable: str, digits_parent: str) -> None:
     """Preloads, then forks one kernel per request on standard input until the grader closes it."""
     libc = ctypes.CDLL(None)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # the factory dies with its grader
     libc.prctl(_PR_SET_CHILD_SUBREAPER, 1)  # orphans of the kernels become this process's children
     restrict_filesystem = runpy.run_path(sandbox_path)["restrict_filesystem"]
     preload(quiet_path)
+    keep_digits(digits_parent)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels and their orphans are reaped without a wait()
     requests, answers, factory = sys.stdin.buffer, sys.stdout, os.getpid()
     print("ready", os.getpid(), file=answers, flush=True)
@@ -125,4 +155,4 @@ def serve(sandbox_path: str, quiet_path: str, sandbox_variable: str) -> None:
 
 if __name__ == "__main__":
     del sys.path[0]  # this file's folder: the kernels import the course packages from their own copy
-    serve(sys.argv[1], sys.argv[2], sys.argv[3])
+    serve(*sys.argv[1:5])

@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from support.paths import EXAMPLE_SUBMISSIONS, PROJECT_ROOT
@@ -62,15 +61,22 @@ def test_tensorflow_imported_quietly_writes_no_log_lines_and_leaves_standard_err
 
 @pytest.mark.slow
 def test_mnist_grade_with_two_workers_prints_no_log_lines(tmp_path):
-    """Does ``mnist-grade --jobs 2`` (spawned workers, each with its kernel factory) print only its gradebook?"""
+    """Does ``mnist-grade --jobs 2`` (spawned workers, each with its kernel factory) print only its gradebook, and
+    leave TensorFlow to the workers (its own process, which only hands them students, never imports it)?"""
     for student, example in (("ana", "passes_all"), ("bo", "fails_units_25")):
         (tmp_path / "submitted" / student / "mnist").mkdir(parents=True)
         shutil.copy(
             EXAMPLE_SUBMISSIONS / example / "mnist" / "03_build.ipynb", tmp_path / "submitted" / student / "mnist"
         )
+    mnist_grade_then_say_if_tensorflow_was_imported = (
+        "import sys; from autograder.batch.cli import main; code = main(sys.argv[1:]); "
+        "print('TensorFlow imported here:', 'tensorflow' in sys.modules); sys.exit(code)"
+    )
     done = run(
         [
-            str(Path(sys.executable).with_name("mnist-grade")),
+            sys.executable,
+            "-c",
+            mnist_grade_then_say_if_tensorflow_was_imported,
             str(tmp_path / "submitted"),
             "--output",
             str(tmp_path / "out"),
@@ -83,6 +89,7 @@ def test_mnist_grade_with_two_workers_prints_no_log_lines(tmp_path):
     assert noise_in(done.stdout + done.stderr) == []
     assert done.stderr == ""
     assert "Most-failed checks: build_model (1)" in done.stdout
+    assert done.stdout.splitlines()[-1] == "TensorFlow imported here: False"
 
 
 @pytest.mark.slow

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -424,3 +425,67 @@ def test_real_file_damaged_copy_fails_official_md5(tmp_path):
         r"official MNIST MD5 says ec29112dd5afa0611ce80d1b7f02629c",
     ):
         mnist.load_idx_pair(tmp_path, "t10k")
+
+
+# --- keep_in_memory: what the kernel factory does before it forks kernels ------------------------------------------
+
+
+@pytest.fixture
+def nothing_kept(monkeypatch):
+    """This test's kept data only: mnist's memory starts empty and is emptied again afterwards."""
+    monkeypatch.setattr(mnist, "_KEPT", {})
+
+
+def test_kept_data_is_loaded_from_memory_as_fresh_arrays(monkeypatch, npz_path, nothing_kept):
+    """After keep_in_memory, does load_data return the data as they were kept, even once the file has changed, as
+    arrays of each call's own that the caller may change?"""
+    arrays = write_npz(npz_path)
+    monkeypatch.setenv("MNIST_PATH", str(npz_path))
+    mnist.keep_in_memory()
+    write_npz(npz_path, x_train=np.zeros((10, 28, 28), np.uint8))
+    (x_train, y_train), (x_test, _) = mnist.load_data()
+    np.testing.assert_array_equal(x_train, arrays["x_train"])
+    np.testing.assert_array_equal(x_test, arrays["x_test"])
+    x_train[:] = 0
+    y_train[:] = 0
+    (again, labels), _ = mnist.load_data()
+    np.testing.assert_array_equal(again, arrays["x_train"])
+    np.testing.assert_array_equal(labels, arrays["y_train"])
+
+
+def test_kept_data_serves_only_the_mnist_path_it_was_loaded_from(monkeypatch, tmp_path, nothing_kept):
+    """With MNIST_PATH changed after keep_in_memory, does load_data read the new source?"""
+    first, second = tmp_path / "first.npz", tmp_path / "second.npz"
+    write_npz(first)
+    other = write_npz(second, x_train=np.full((10, 28, 28), 7, np.uint8))
+    monkeypatch.setenv("MNIST_PATH", str(first))
+    mnist.keep_in_memory()
+    monkeypatch.setenv("MNIST_PATH", str(second))
+    (x_train, _), _ = mnist.load_data()
+    np.testing.assert_array_equal(x_train, other["x_train"])
+
+
+def test_kept_synthetic_digits_still_warn_on_every_load(monkeypatch, nothing_kept):
+    """Are kept synthetic digits the ones load_data renders, with the warning every time, and none while kept?"""
+    monkeypatch.setenv("MNIST_PATH", "synthetic")
+    with pytest.warns(SyntheticDigitsWarning):
+        rendered = mnist.load_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mnist.keep_in_memory()
+    for _ in range(2):
+        with pytest.warns(SyntheticDigitsWarning, match="MNIST_PATH=synthetic"):
+            kept = mnist.load_data()
+        for rendered_array, kept_array in zip(rendered[0] + rendered[1], kept[0] + kept[1], strict=True):
+            np.testing.assert_array_equal(kept_array, rendered_array)
+
+
+def test_data_that_cannot_load_are_not_kept(monkeypatch, npz_path, nothing_kept):
+    """Does keep_in_memory raise load_data's error and keep nothing, so a later load reads the fixed file?"""
+    npz_path.write_bytes(b"not a zip")
+    monkeypatch.setenv("MNIST_PATH", str(npz_path))
+    with pytest.raises(MnistDataError, match="not a readable .npz file"):
+        mnist.keep_in_memory()
+    arrays = write_npz(npz_path)
+    (x_train, _), _ = mnist.load_data()
+    np.testing.assert_array_equal(x_train, arrays["x_train"])

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import psutil
 import pytest
 
@@ -30,15 +31,18 @@ FORKED = {
 }
 
 
-def kernel_folder(name: str) -> Path:
-    """A folder for one kernel, in the factory's workspace (the one folder a forked kernel may write to)."""
-    return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=factory_for(kernel_environment(GradingOptions())).workspace))
+def kernel_folder(name: str, env: dict[str, str] | None = None) -> Path:
+    """A folder for one kernel, in the workspace of ``env``'s factory (the one folder a forked kernel may write to);
+    ``env`` None: the grader's kernel environment."""
+    factory = factory_for(env or kernel_environment(GradingOptions()))
+    return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=factory.workspace))
 
 
-def run_cells(sources: list[str], folder=None, **options):
-    folder = folder or kernel_folder("cells")
+def run_cells(sources: list[str], folder=None, env: dict[str, str] | None = None, **options):
+    env = env or kernel_environment(GradingOptions())
+    folder = folder or kernel_folder("cells", env)
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
-    env = {**kernel_environment(GradingOptions()), "HOME": str(folder), "TMPDIR": str(folder)}
+    env = {**env, "HOME": str(folder), "TMPDIR": str(folder)}
     return execute(
         notebook, cwd=str(folder), env=env, connection_file=str(folder / "connection.json"), **FORKED, **options
     )
@@ -66,6 +70,31 @@ def test_one_notebooks_state_does_not_reach_the_next():
     second = run_cells(["import keras\nprint(hasattr(keras, 'LEFT_BEHIND'), keras.config.floatx())"])
     assert printed(first, 0).strip() == "float16"
     assert printed(second, 0).strip() == "False float32"
+
+
+def test_a_forked_kernel_loads_mnist_from_the_factorys_memory(tmp_path):
+    """Does mnist.load_data() in a forked kernel return the data its factory kept when it started (even after the
+    file changed), as fresh arrays on every call?"""
+    source = tmp_path / "mnist.npz"
+    rng = np.random.default_rng(0)
+    arrays = {
+        "x_train": rng.integers(1, 256, size=(30, 28, 28), dtype=np.uint8),
+        "y_train": rng.integers(0, 10, size=30, dtype=np.uint8),
+        "x_test": rng.integers(0, 256, size=(5, 28, 28), dtype=np.uint8),
+        "y_test": rng.integers(0, 10, size=5, dtype=np.uint8),
+    }
+    np.savez(source, **arrays)
+    env = {**kernel_environment(GradingOptions()), "MNIST_PATH": str(source)}
+    load_twice = (
+        "from digits import mnist\n"
+        "(x_train, _), _ = mnist.load_data()\nprint(int(x_train.sum()))\nx_train[:] = 0\n"
+        "(x_train, _), _ = mnist.load_data()\nprint(int(x_train.sum()))"
+    )
+    before = run_cells([load_twice], env=env)
+    np.savez(source, **{**arrays, "x_train": np.zeros_like(arrays["x_train"])})
+    after = run_cells([load_twice], env=env)
+    assert before.cell_errors == after.cell_errors == {}
+    assert printed(before, 0) == printed(after, 0) == f"{int(arrays['x_train'].sum())}\n" * 2
 
 
 def test_a_forked_kernel_is_interrupted_at_its_cell_limit_and_goes_on():
