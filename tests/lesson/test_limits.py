@@ -1,13 +1,18 @@
-"""The disk limit's measure of a kernel's folder, and the limits as the command line shows them (no kernel)."""
+"""The watchdog's measures of a kernel's memory and folder, and the limits as the command line shows them (no
+kernel)."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 
+import psutil
 import pytest
 
 from autograder.batch.cli import parse_arguments
-from autograder.lesson.execute import _disk_use, _Watchdog
+from autograder.lesson.execute import _disk_use, _over_memory, _resident_bytes, _Watchdog
 from autograder.limits import Limits
 
 
@@ -63,3 +68,36 @@ def test_command_line_offers_the_disk_limit_with_its_default():
     """Does mnist-grade take --disk-limit in MB, defaulting to the limits' 1 GB?"""
     assert parse_arguments(["submitted"]).disk_limit == Limits().disk_bytes / 2**20 == 1024
     assert parse_arguments(["submitted", "--disk-limit", "50"]).disk_limit == 50
+
+
+def test_memory_over_the_limit_is_the_summed_pss_whatever_the_rss():
+    """Is a tree of processes over the memory limit exactly when their summed PSS is: not when only their RSS
+    is, as for four processes sharing the same 200 MB, whose RSS counts it four times and whose PSS counts it once?"""
+    sharing = (
+        "import os, sys, time\n"
+        "pages = bytearray(200 * 2**20)\n"
+        "for start in range(0, len(pages), 4096):\n"
+        "    pages[start] = 1\n"
+        "for _ in range(3):\n"
+        "    if os.fork() == 0:\n"
+        "        break\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", sharing], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        assert parent.stdout is not None
+        for _ in range(4):
+            assert parent.stdout.readline().strip() == "ready"
+        time.sleep(0.2)
+        tree = [psutil.Process(parent.pid), *psutil.Process(parent.pid).children()]
+        rss, pss = sum(process.memory_info().rss for process in tree), _resident_bytes(tree)
+        assert len(tree) == 4 and rss > 4 * 200 * 2**20 > 200 * 2**20 < pss < 2 * 200 * 2**20
+        assert not _over_memory(tree, (rss + pss) // 2)  # the RSS is over this limit; the PSS, the measure, is not
+        assert _over_memory(tree, pss - 2**20)
+        assert not _over_memory(tree, rss + 2**20)
+    finally:
+        os.killpg(parent.pid, 9)
+        parent.wait()
