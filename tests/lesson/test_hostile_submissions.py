@@ -39,10 +39,12 @@ from support.paths import LESSONS, PROJECT_ROOT
 from support.snapshots import snapshot
 
 from autograder.batch.grade_class import GradingOptions, kernel_environment
+from autograder.exercises.training import lesson_training_rows
 from autograder.kernel.isolation import bubblewrap
 from autograder.kernel.reference_cache import prepared_entry
 from autograder.lesson.grade import grade_notebook
 from autograder.limits import Limits
+from autograder.reference import reference_val_accuracy
 from autograder.results import Outcome
 from autograder.spec import SPEC
 
@@ -475,9 +477,14 @@ def listeners(tmp_path):
 
 
 def graders_trained_cache() -> Path:
-    """The grader's folder of trained networks, holding the entry for the synthetic digits (trained if missing)."""
+    """The grader's folder of trained networks, holding what grading the cases writes there on the synthetic digits
+    (trained if missing, before the case's snapshot): lesson 05's network, and the reference the train check
+    measures a student's accuracy against, which this process trains on the check's rows."""
     entry = prepared_entry({**kernel_environment(GradingOptions()), "MNIST_PATH": "synthetic"})
     assert entry is not None, "the grader could not train the reference network: an attack on nothing proves nothing"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MNIST_PATH", "synthetic")
+        reference_val_accuracy(*lesson_training_rows())
     return entry[0].parent
 
 
