@@ -149,9 +149,9 @@ class _Watchdog:
         """
         try:
             kernel = psutil.Process(pid)
-            tree = [kernel, *kernel.children(recursive=True)]
-            if factory is not None:
-                tree += [process for process in factory.processes() if process not in tree]
+            # Under a factory, everything the kernel started is under the factory too: one walk of the process table.
+            under = factory.processes() if factory is not None else kernel.children(recursive=True)
+            tree = [kernel, *[process for process in under if process != kernel]]
             if self.group is None and os.getpgid(pid) != os.getpgid(0):
                 self.group = os.getpgid(pid)
         except (psutil.Error, OSError):
