@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.lesson.grade import NotebookGrade, grade_notebook
+from autograder.kernel.factory import factory_starting
+from autograder.lesson.grade import NotebookGrade, grade_notebook, kernel_base_environment
 from autograder.notebook import format_result
 from autograder.quiet import import_tensorflow_quietly
 from autograder.spec import RELEASED_LESSONS, SPEC
@@ -36,7 +37,8 @@ def graded(lesson: str) -> NotebookGrade:
         pytest.fail(
             f"{path} doesn't exist; set {LESSONS_ENV_VAR} to the folder holding your lesson notebooks.", pytrace=False
         )
-    import_tensorflow_quietly()  # else TensorFlow's start-up lines would show as a failing test's captured stderr
+    with factory_starting(kernel_base_environment()):  # the kernels' factory starts while TensorFlow loads here
+        import_tensorflow_quietly()  # else TensorFlow's start-up lines would show as a failing test's captured stderr
     return grade_notebook(path)
 
 

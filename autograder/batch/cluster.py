@@ -66,9 +66,9 @@ def grade_shipment(
     shipment: Shipment, options: GradingOptions, spec: Spec = SPEC
 ) -> tuple[StudentRecord, list[tuple[str, str]]]:
     """Grades one student on a worker, from the shipment alone; returns (record, pictures)."""
-    start_worker(options.kernel_threads)  # a worker's first student: its threads, and TensorFlow imported quietly
     if shipment.mnist_path:
         os.environ["MNIST_PATH"] = shipment.mnist_path
+    start_worker(options)  # a worker's first student: its threads, TensorFlow imported quietly, its kernel factory
     with tempfile.TemporaryDirectory(prefix="mnist-grade-task-") as task_folder:
         folder = Path(task_folder)
         (folder / "release").mkdir()

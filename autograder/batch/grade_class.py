@@ -27,6 +27,7 @@ from autograder.batch.reports import (
 from autograder.batch.submissions import Submission, find_submissions
 from autograder.exercises.verdict import errored
 from autograder.kernel.course_copy import data_source
+from autograder.kernel.factory import factory_starting
 from autograder.lesson.grade import NotebookGrade, grade_notebook
 from autograder.limits import Limits
 from autograder.quiet import QUIET_LOG_LEVEL, import_tensorflow_quietly
@@ -158,12 +159,14 @@ def use_threads(threads: int) -> None:
         os.environ.setdefault(name, str(threads))
 
 
-def start_worker(threads: int) -> None:
+def start_worker(options: GradingOptions) -> None:
     """Readies a process to grade (a spawned worker, a Dask worker, or ``mnist-grade --jobs 1`` itself): it sets
     its TensorFlow threads (:func:`use_threads`) and imports TensorFlow quietly before its first student, to load
-    the models the kernels return. A process that only hands students to workers never imports TensorFlow."""
-    use_threads(threads)
-    import_tensorflow_quietly()
+    the models the kernels return, while its kernel factory starts (:func:`factory_starting`). A process that only
+    hands students to workers never imports TensorFlow."""
+    use_threads(options.kernel_threads)
+    with factory_starting(kernel_environment(options)):
+        import_tensorflow_quietly()
 
 
 def _grade_in_worker(submission: Submission, options: GradingOptions) -> tuple[StudentRecord, list[tuple[str, str]]]:
@@ -226,7 +229,7 @@ def grade_class(
             bar.update()
     elif jobs <= 1:
         if todo:  # this process grades: it loads what the kernels return, with TensorFlow (the workers' own job else)
-            start_worker(options.kernel_threads)
+            start_worker(options)
         for submission in todo:
             grade_student(submission, output=output, options=options, spec=spec)
             bar.update()
@@ -237,7 +240,7 @@ def grade_class(
             max_workers=jobs,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=start_worker,
-            initargs=(options.kernel_threads,),
+            initargs=(options,),
         ) as pool:
             futures = [pool.submit(_grade_in_worker, submission, options) for submission in todo]
             for future in as_completed(futures):

@@ -296,8 +296,8 @@ def grade_upload(root: Path = DEFAULT_ROOT) -> dict:
         from autograder.batch.submissions import collect_student
 
         options = GradingOptions()
-        start_worker(options.kernel_threads)  # its TensorFlow threads, and TensorFlow imported without its log lines
         _use_bundled_data(root)
+        start_worker(options)  # its TensorFlow threads, TensorFlow imported without its log lines, its kernel factory
         with tempfile.TemporaryDirectory(prefix="gradescope-") as scratch:
             notebooks = unpack_upload(root / "submission", Path(scratch) / "upload")
             record = grade_student(

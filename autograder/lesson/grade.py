@@ -94,6 +94,17 @@ def _kernel_start(temporary: Path, lesson: str, spec: Spec, env: dict[str, str])
     }
 
 
+def kernel_base_environment(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment :func:`grade_notebook` starts a kernel's factory with: ``env`` (None: this process's), with
+    ``MNIST_PATH`` naming the data source when there is one (the kernel's temporary HOME has no Keras cache of its
+    own)."""
+    env = dict(os.environ) if env is None else dict(env)
+    source = env.get("MNIST_PATH") or data_source()
+    if source:
+        env["MNIST_PATH"] = source
+    return env
+
+
 def grade_notebook(
     path: str | Path,
     *,
@@ -131,10 +142,7 @@ def grade_notebook(
     if release is not None:
         notebook, restored = restore_from_release(notebook, nbformat.read(release, as_version=4))
         flags += restored
-    env = dict(os.environ) if env is None else dict(env)
-    source = env.get("MNIST_PATH") or data_source()
-    if source:
-        env["MNIST_PATH"] = source  # the kernel's temporary HOME has no Keras cache of its own
+    env = kernel_base_environment(env)
     factory = factory_for(env)
     with (
         tempfile.TemporaryDirectory(prefix="autograder-", dir=factory.workspace) as temporary_name,

@@ -15,12 +15,14 @@ import nbformat
 import numpy as np
 import psutil
 import pytest
+from support.paths import EXAMPLE_SUBMISSIONS, LESSONS
 
-from autograder.batch.grade_class import GradingOptions, kernel_environment
+from autograder.batch.grade_class import GradingOptions, kernel_environment, start_worker
 from autograder.kernel import factory as kernel_factory
 from autograder.kernel.factory import PROVISIONER_NAME, factory_for
 from autograder.kernel.isolation import bubblewrap
 from autograder.lesson.execute import execute
+from autograder.lesson.grade import grade_notebook
 from autograder.limits import Limits
 
 pytestmark = pytest.mark.kernel  # every test here starts a Jupyter kernel or the kernel factory
@@ -95,6 +97,39 @@ def test_a_forked_kernel_loads_mnist_from_the_factorys_memory(tmp_path):
     after = run_cells([load_twice], env=env)
     assert before.cell_errors == after.cell_errors == {}
     assert printed(before, 0) == printed(after, 0) == f"{int(arrays['x_train'].sum())}\n" * 2
+
+
+def test_a_grading_worker_starts_the_factory_its_kernels_then_come_from(monkeypatch):
+    """Does start_worker start the kernel factory (while TensorFlow loads) that grading the worker's first notebook
+    then forks its kernel from, and no other?"""
+    monkeypatch.setattr(kernel_factory, "_FACTORIES", {})
+    options = GradingOptions()
+    try:
+        start_worker(options)
+        [started] = kernel_factory._FACTORIES.values()
+        assert started.alive()
+        notebook = EXAMPLE_SUBMISSIONS / "passes_all" / "mnist" / "03_build.ipynb"
+        grade = grade_notebook(notebook, release=LESSONS / notebook.name, env=kernel_environment(options))
+        assert [result.passed for result in grade.results] == [True]
+        assert list(kernel_factory._FACTORIES.values()) == [started]
+    finally:
+        for factory in kernel_factory._FACTORIES.values():
+            factory.close()
+
+
+def test_a_factory_that_cannot_start_in_the_background_is_left_for_the_first_kernel(monkeypatch, tmp_path):
+    """Does factory_starting let a factory that stops before it is ready go without an error, keeping none running,
+    so that the first kernel starts one again and reports why?"""
+    server = tmp_path / "server.py"
+    server.write_text("import sys\nprint('this factory cannot start', file=sys.stderr)\nsys.exit(3)\n")
+    monkeypatch.setattr(kernel_factory, "_FACTORIES", {})
+    monkeypatch.setattr(kernel_factory, "SERVER", server)
+    env = kernel_environment(GradingOptions())
+    with kernel_factory.factory_starting(env):
+        pass
+    assert not any(factory.alive() for factory in kernel_factory._FACTORIES.values())
+    with pytest.raises(kernel_factory.FactoryError, match="did not start: this factory cannot start"):
+        factory_for(env)
 
 
 def test_a_forked_kernel_is_interrupted_at_its_cell_limit_and_goes_on():
