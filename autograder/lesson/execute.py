@@ -245,16 +245,21 @@ def _disk_use(folder: Path, max_files: int) -> tuple[int, int]:
     return used, entries
 
 
-def _resident_bytes(processes: list[psutil.Process]) -> int:
-    """Proportional set size (PSS) summed: a page shared by n processes counts 1/n in each, so a few forks of a
-    big process (or of the kernel factory) are not counted as copies of it."""
+def _summed(processes: list[psutil.Process], measure: Callable[[psutil.Process], int]) -> int:
+    """``measure`` of each process that still runs, summed (one that has gone counts nothing)."""
     total = 0
     for process in processes:
         try:
-            total += process.memory_full_info().pss
+            total += measure(process)
         except psutil.Error:
             pass
     return total
+
+
+def _resident_bytes(processes: list[psutil.Process]) -> int:
+    """Proportional set size (PSS) summed: a page shared by n processes counts 1/n in each, so a few forks of a
+    big process (or of the kernel factory) are not counted as copies of it."""
+    return _summed(processes, lambda process: process.memory_full_info().pss)
 
 
 def _over_memory(processes: list[psutil.Process], limit: int) -> bool:
@@ -265,12 +270,7 @@ def _over_memory(processes: list[psutil.Process], limit: int) -> bool:
     whole in the RSS of each process that maps it and 1/n in its PSS (n processes share it), so a PSS is never more
     than the RSS, and while the summed RSS is within the limit, so is the summed PSS.
     """
-    resident = 0
-    for process in processes:
-        try:
-            resident += process.memory_info().rss
-        except psutil.Error:
-            pass
+    resident = _summed(processes, lambda process: process.memory_info().rss)
     return resident > limit and _resident_bytes(processes) > limit
 
 
