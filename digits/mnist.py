@@ -105,13 +105,14 @@ def load_data(path: str = "mnist.npz") -> tuple[Split, Split]:
         MnistDataError: If the data are corrupt or not MNIST-shaped.
     """
     source = os.environ.get(MNIST_PATH_ENV, "").strip()
-    if source.lower() == "synthetic":
+    synthetic = source.lower() == "synthetic"
+    if synthetic:
         warnings.warn(SYNTHETIC_MESSAGE, SyntheticDigitsWarning, stacklevel=2)
     kept = _KEPT.get((source, path))
     if kept is not None:
         (x_train, y_train), (x_test, y_test) = kept
         return (x_train.copy(), y_train.copy()), (x_test.copy(), y_test.copy())
-    if source.lower() == "synthetic":
+    if synthetic:
         return load_synthetic()
     if source:
         return load_from(source)

@@ -190,10 +190,8 @@ def factory_starting(env: dict[str, str]) -> Iterator[None]:
     factory is started from this thread, never from a passing one: it dies with the thread that started it. A
     factory that cannot start is left for the first kernel to start again, which reports why.
     """
-    try:
+    with contextlib.suppress(OSError):  # the first kernel tries again, and says why
         _started_factory(env)
-    except OSError:  # the first kernel tries again, and says why
-        pass
     try:
         yield
     finally:

@@ -154,5 +154,5 @@ def serve(sandbox_path: str, quiet_path: str, sandbox_variable: str, digits_pare
 
 
 if __name__ == "__main__":
-    del sys.path[0]  # this file's folder: the kernels import the course packages from their own copy
+    del sys.path[0]  # this file's folder: the kernels import autograder from their own copy, digits from argv[4]
     serve(*sys.argv[1:5])
