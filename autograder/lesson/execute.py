@@ -20,11 +20,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty
 from typing import Any, cast
 
 import nbformat
 import psutil
 import zmq
+from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
@@ -37,6 +39,8 @@ OUTPUT_MESSAGES = {"stream", "display_data", "execute_result", "error"}
 TIMEOUT_ERROR = "CellTimeoutError"
 SEND_TIMEOUT = 10  # seconds the grader waits to hand the kernel a message
 KILL_DEADLINE = 5  # seconds the grader keeps killing what a notebook left under its kernel factory
+READY_IOPUB_WAIT = 0.1  # seconds a new kernel's idle status may take to arrive before the grader asks again
+RECONNECT_INTERVAL_MS = 10  # how often the grader's sockets try a kernel's that isn't listening yet (ZeroMQ's: 100)
 
 
 @dataclass
@@ -57,6 +61,61 @@ class Execution:
     cell_errors: dict[int, str] = field(default_factory=dict)
     dropped_output_bytes: int = 0
     stopped_in: int | None = None
+
+
+class ReadyOnIdleClient(AsyncKernelClient):
+    """A kernel client that knows a new kernel is ready as soon as IOPub delivers the idle status of its answer.
+
+    jupyter_client's own ``wait_for_ready`` asks for the kernel's info, then reads IOPub until it has been quiet for
+    0.2 s, to drop what the kernel published while it started. The kernel had published all of it by then, so the
+    0.2 s were pure waiting: a second per student over five lessons. The kernel publishes ``idle`` with the
+    request as parent once it has answered, so reading IOPub up to that message drops the same messages, and proves
+    as well that IOPub is connected. A subscription that connected too late to see it (a ZeroMQ subscriber misses
+    what was published before it joined) just asks again after :data:`READY_IOPUB_WAIT` seconds.
+
+    The client connects before the forked kernel listens, and ZeroMQ tries again every 100 ms by default, so a kernel
+    that became ready sooner (the factory preloads ipykernel's debugger) was still heard from only at the next try:
+    this client's sockets try every :data:`RECONNECT_INTERVAL_MS` instead. Measured on the 2-core machine, the wait for
+    a new kernel to be ready took a median 0.38 s with jupyter_client's wait, 0.19 s with this one, and 0.1 s with the
+    preload and the shorter interval as well (either alone gained nothing).
+    """
+
+    def start_channels(self, *args, **kwargs) -> None:
+        self.context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_INTERVAL_MS)  # for the sockets the channels create
+        super().start_channels(*args, **kwargs)
+
+    async def _ready_on_idle(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            request = self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                if await self._idle_after(request):
+                    self._handle_kernel_info_reply(reply)
+                    return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+    async def _idle_after(self, request: str) -> bool:
+        """Reads IOPub up to the kernel's idle status for ``request``; False if it doesn't come in time."""
+        while True:
+            try:
+                message = await self.iopub_channel.get_msg(timeout=READY_IOPUB_WAIT)
+            except Empty:
+                return False
+            if (
+                message["msg_type"] == "status"
+                and message["content"].get("execution_state") == "idle"
+                and message["parent_header"].get("msg_id") == request
+            ):
+                return True
+
+    wait_for_ready = _ready_on_idle
 
 
 class _CappedClient(NotebookClient):
@@ -352,6 +411,7 @@ def execute(
             if client.km is None:
                 client.km = client.create_kernel_manager()
             manager = cast(AsyncKernelManager, client.km)  # ours, or nbclient's default kernel_manager_class
+            manager.client_factory = ReadyOnIdleClient
             watching = asyncio.ensure_future(watchdog.watch(manager))
             try:
                 options: dict[str, Any] = {"env": env} if env is not None else {}
