@@ -57,9 +57,9 @@ IN_PARALLEL := -n 2 --no-loadscope-reorder
 test: $(BIN)/.installed sandbox-tools browser-tools lint
 	$(BIN)/python -m pytest $(IN_PARALLEL) --durations=15
 
-# No training and no kernel: --no-kernels fails a test that starts one without the `kernel` or `slow` marker.
+# No training and no kernel: in every run, a test that starts one without the `kernel` or `slow` marker fails.
 test-fast: $(BIN)/.installed lint
-	$(BIN)/python -m pytest $(IN_PARALLEL) -m "not slow and not kernel" --no-kernels --durations=10
+	$(BIN)/python -m pytest $(IN_PARALLEL) -m "not slow and not kernel" --durations=10
 
 check: $(BIN)/.installed   ## students: self-check your lessons/mnist notebooks, one test per exercise
 	$(BIN)/python -m pytest --pyargs autograder.selfcheck

@@ -15,23 +15,18 @@ from support.training import small_digits as make_small_digits
 
 from autograder.protocol import CACHE_VARIABLE
 
-pytest_plugins = ["pytester"]  # tests/course/test_no_kernels_option.py runs pytest on small test files
+pytest_plugins = ["pytester"]  # tests/course/test_unmarked_tests_start_no_kernel.py runs pytest on small files
 
 
-def pytest_addoption(parser):
-    parser.addoption(
-        "--no-kernels",
-        action="store_true",
-        help="fail any test that starts a Jupyter kernel or the kernel factory without the `kernel` or `slow` "
-        "marker (make test-fast)",
-    )
+KERNEL_MARKERS = ("kernel", "slow")  # make test-fast leaves these out; every other test must start no kernel
 
 
 @pytest.fixture(autouse=True)
 def no_kernels_unless_marked(request, monkeypatch):
-    """With --no-kernels, a test that starts a Jupyter kernel or the kernel factory in this process fails, saying
-    which marker it lacks, even if the code under test caught the refusal."""
-    if not request.config.getoption("--no-kernels"):
+    """A test without the `kernel` or `slow` marker that starts a Jupyter kernel or the kernel factory in this
+    process fails, saying which marker it lacks, even if the code under test caught the refusal: in every run, so
+    that `make test` (what CI runs) keeps `make test-fast` kernel-free."""
+    if any(request.node.get_closest_marker(marker) for marker in KERNEL_MARKERS):
         yield
         return
     from jupyter_client.manager import AsyncKernelManager, KernelManager
@@ -43,7 +38,7 @@ def no_kernels_unless_marked(request, monkeypatch):
     def refuse(what: str):
         def refused(*args, **kwargs):
             attempts.append(what)
-            raise RuntimeError(f"--no-kernels: this test started {what}")
+            raise RuntimeError(f"unmarked test: this test started {what}")
 
         return refused
 
@@ -53,6 +48,16 @@ def no_kernels_unless_marked(request, monkeypatch):
     monkeypatch.setattr(KernelFactory, "__init__", refuse("the kernel factory"))
     yield
     assert not attempts, f"this test started {attempts[0]}: mark it `kernel` (or `slow`), or make it start none"
+
+
+@pytest.fixture
+def grading_process_not_readied(monkeypatch):
+    """For a test whose class run starts no kernel: ``mnist-grade --jobs 1`` readies its own process before the first
+    student (it starts its kernel factory and imports TensorFlow: ``grade_class.start_worker``), which such a test
+    doesn't need, and which an unmarked test may not do (:func:`no_kernels_unless_marked`)."""
+    from autograder.batch import grade_class
+
+    monkeypatch.setattr(grade_class, "start_worker", lambda options: None)
 
 
 @pytest.fixture(scope="session", autouse=True)

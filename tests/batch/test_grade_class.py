@@ -78,7 +78,9 @@ def test_rerun_skips_graded_students_and_regrades_a_changed_one(graded_class, tm
         assert after["fails_units_25.json"] == before["fails_units_25.json"]
 
 
-def test_force_grades_again_students_whose_results_are_up_to_date(tmp_path, synthetic_digits, monkeypatch):
+def test_force_grades_again_students_whose_results_are_up_to_date(
+    tmp_path, synthetic_digits, monkeypatch, grading_process_not_readied
+):
     """Does a re-run grade nobody whose results are up to date, and a re-run with --force everybody again?
 
     The notebooks are counted, not graded (grade_notebook is replaced by one that notes whose notebook it got and
@@ -132,7 +134,9 @@ def test_a_release_folder_without_every_lesson_is_refused_before_grading(tmp_pat
     assert not (tmp_path / "out").exists()
 
 
-def test_notebooks_the_grader_fails_on_say_so_and_are_retried_next_run(tmp_path, synthetic_digits, capsys):
+def test_notebooks_the_grader_fails_on_say_so_and_are_retried_next_run(
+    tmp_path, synthetic_digits, capsys, grading_process_not_readied
+):
     """A grader failure (here: the instructor's released 02_reshape is corrupt, which every lesson's reading
     consults) fails those lessons with a message that is not the student's fault, tells the instructor, lets the
     run finish, and leaves the student not up to date, so the next run grades them again."""

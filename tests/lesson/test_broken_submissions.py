@@ -250,7 +250,7 @@ def odd_class(tmp_path):
     return tmp_path, len(names) + 2
 
 
-def test_a_class_of_odd_names_and_broken_files_is_graded_without_a_kernel(odd_class):
+def test_a_class_of_odd_names_and_broken_files_is_graded_without_a_kernel(odd_class, grading_process_not_readied):
     """Does every student get a row and files inside the output folder, with nothing else on disk changing?"""
     root, students = odd_class
     before = snapshot(root, LESSONS, skip=root / "out")

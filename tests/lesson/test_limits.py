@@ -81,7 +81,8 @@ def test_memory_over_the_limit_is_the_summed_pss_whatever_the_rss():
         "for _ in range(3):\n"
         "    if os.fork() == 0:\n"
         "        break\n"
-        "print('ready', flush=True)\n"
+        "sys.stdout.write('ready\\n')  # one write: with PYTHONUNBUFFERED, print's two writes can interleave\n"
+        "sys.stdout.flush()\n"
         "time.sleep(60)\n"
     )
     parent = subprocess.Popen(
