@@ -113,6 +113,13 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as error:
         print(f"mnist-grade: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(
+            f"\nmnist-grade: stopped. The students graded before the stop are kept in {arguments.output}; "
+            "run the same command again to grade the rest.",
+            file=sys.stderr,
+        )
+        return 130  # the shells' status for a command stopped by Ctrl-C
     print_gradebook(records, arguments.output)
     return 0
 

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import json
 import os
 import signal
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
-from typing import Any, cast
+from typing import Any, TypeVarTuple, cast
 
 import nbformat
 import psutil
@@ -333,6 +335,53 @@ def _over_memory(processes: list[psutil.Process], limit: int) -> bool:
     return resident > limit and _resident_bytes(processes) > limit
 
 
+_Ts = TypeVarTuple("_Ts")
+
+
+class _SignalsLeftAloneLoop(asyncio.SelectorEventLoop):
+    """The event loop the grader runs a notebook on: it refuses to handle SIGINT and SIGTERM itself.
+
+    nbclient asks the loop to handle both by shutting the kernel down, and nothing else: a Ctrl-C or a ``kill`` of
+    the grader then only killed the student's kernel, the grader recorded "the kernel died" for that student and
+    graded on. nbclient goes on without its handlers when the loop raises RuntimeError (as outside the main
+    thread), so SIGINT stays KeyboardInterrupt (:func:`_interrupts_kept`) and SIGTERM ends the grader.
+    """
+
+    def add_signal_handler(self, sig: int, callback: Callable[[*_Ts], object], *args: *_Ts) -> None:
+        if sig in (signal.SIGINT, signal.SIGTERM):
+            raise RuntimeError(f"the grader leaves {signal.Signals(sig).name} to Python's default handling")
+        super().add_signal_handler(sig, callback, *args)
+
+
+@contextlib.contextmanager
+def _interrupts_kept() -> Iterator[Callable[[], bool]]:
+    """Makes Ctrl-C (SIGINT) raise KeyboardInterrupt at once, and yields a function that says whether one came.
+
+    ``asyncio.Runner`` turns a SIGINT into cancelling its task, and raises KeyboardInterrupt only if the task ends
+    cancelled. A SIGINT sent to the grader's process group also kills the kernel (through its factory), so the task
+    can end first with the kernel's death instead, and the interrupt is lost. With this handler installed, the
+    runner keeps its hands off SIGINT; the caller raises KeyboardInterrupt after it if one came, whatever the task
+    ended with. Only the main thread can handle signals: elsewhere, and under a handler someone else installed,
+    nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread() or (
+        signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield lambda: False
+        return
+    came: list[int] = []
+
+    def note_and_raise(signum, frame):
+        came.append(signum)
+        signal.default_int_handler(signum, frame)
+
+    signal.signal(signal.SIGINT, note_and_raise)
+    try:
+        yield lambda: bool(came)
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def _kernel_manager(
     kernel_argv: list[str], provisioner: str | None, spec_folder: Path, connection_file: str | None
 ) -> AsyncKernelManager:
@@ -430,9 +479,11 @@ def execute(
                     client.kc.stop_channels()
 
         started = time.monotonic()
+        interrupted = lambda: False  # noqa: E731 - until _interrupts_kept says otherwise
         try:
             try:
-                asyncio.run(run())
+                with _interrupts_kept() as interrupted, asyncio.Runner(loop_factory=_SignalsLeftAloneLoop) as runner:
+                    runner.run(run())
             except Exception:
                 if time.monotonic() - started >= limits.notebook_timeout:
                     # On the deadline nbclient is cancelled mid-poll and may report "Kernel died": the limit is the
@@ -453,6 +504,8 @@ def execute(
         finally:
             watchdog.kill_all(factory)  # whatever the student left running, under the kernel or its factory
             atexit.unregister(client._cleanup_kernel)  # nbclient leaves it registered when a kernel fails to start
+        if interrupted():
+            raise KeyboardInterrupt  # the grader was stopped: this notebook's result would be the interrupt's
     if watchdog.reason:
         record.stopped = watchdog.reason
     record.dropped_output_bytes = client.dropped_bytes

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+import nbformat
 import pytest
 from support.paths import EXAMPLE_SUBMISSIONS
 
@@ -28,14 +29,19 @@ def small_class(root):
     return root / "submitted"
 
 
+def sigint_as_in_a_terminal() -> None:
+    """Lets SIGINT interrupt the grader, as Ctrl-C in a terminal does: a test run started in the background of a
+    script (``pytest ... &``, as CI may) ignores SIGINT, and its children would inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def grade(submitted, output, **popen):
     command = [sys.executable, "-m", "autograder", str(submitted), "--output", str(output), "--no-progress"]
     return subprocess.Popen(
         command,
         env={**os.environ, "MNIST_PATH": "synthetic"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        **popen,
+        preexec_fn=sigint_as_in_a_terminal,
+        **{"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, **popen},
     )
 
 
@@ -60,3 +66,44 @@ def test_killed_run_keeps_finished_students_byte_for_byte(tmp_path, how):
     assert not list(output.rglob("*.tmp"))
     with open(output / "gradebook.csv", newline="") as handle:
         assert sorted(row["student"] for row in csv.DictReader(handle)) == list(STUDENTS)
+
+
+@pytest.mark.parametrize(
+    ("how", "to_group", "status"),
+    [(signal.SIGINT, True, 130), (signal.SIGTERM, False, -signal.SIGTERM)],
+    ids=["SIGINT to the group (Ctrl-C)", "SIGTERM to the grader (kill)"],
+)
+def test_stopping_the_run_while_a_cell_runs_records_nothing_for_that_student(tmp_path, how, to_group, status):
+    """Does Ctrl-C (SIGINT to the run's process group) or ``kill`` (SIGTERM to the grader) while a student's cell runs
+    stop the run, instead of recording "the kernel died" for that student and grading on? nbclient handled both
+    signals by shutting the kernel down, and nothing else; Ctrl-C's SIGINT also kills the kernel through its factory,
+    in the same group."""
+    submitted, output = tmp_path / "submitted", tmp_path / "out"
+    quick, sleeps = submitted / "a_quick" / "mnist", submitted / "b_sleeps" / "mnist"
+    for folder in (quick, sleeps):
+        folder.mkdir(parents=True)
+    shutil.copy(EXAMPLE_SUBMISSIONS / "passes_all" / "mnist" / "01_load.ipynb", quick)
+    notebook = nbformat.read(quick / "01_load.ipynb", as_version=4)
+    [answer] = [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "load"]
+    answer.source = "import time\ntime.sleep(600)\n" + answer.source
+    nbformat.write(notebook, sleeps / "01_load.ipynb")
+    run = grade(submitted, output, start_new_session=True, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not (output / "results" / "a_quick.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(5)  # b_sleeps's kernel is started and sleeping in its answer cell
+        assert run.poll() is None, "the run ended before b_sleeps's cell could be interrupted"
+        if to_group:
+            os.killpg(run.pid, how)
+        else:
+            run.send_signal(how)
+        _, told = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)  # a run the signal didn't stop leaves nothing behind
+    assert run.returncode == status, f"exit status {run.returncode}; it said:\n{told}"
+    if how is signal.SIGINT:
+        assert "mnist-grade: stopped. The students graded before the stop are kept in" in told
+    assert (output / "results" / "a_quick.json").exists()
+    assert not (output / "results" / "b_sleeps.json").exists()
