@@ -483,7 +483,13 @@ def execute(
         try:
             try:
                 with _interrupts_kept() as interrupted, asyncio.Runner(loop_factory=_SignalsLeftAloneLoop) as runner:
-                    runner.run(run())
+                    try:
+                        runner.run(run())
+                    except KeyboardInterrupt:
+                        # The grader is stopping: the notebook's tasks end as they can (the kernel is gone), and the
+                        # runner's shutdown would print each one's error.
+                        runner.get_loop().set_exception_handler(lambda loop, context: None)
+                        raise
             except Exception:
                 if time.monotonic() - started >= limits.notebook_timeout:
                     # On the deadline nbclient is cancelled mid-poll and may report "Kernel died": the limit is the

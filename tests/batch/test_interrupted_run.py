@@ -105,5 +105,6 @@ def test_stopping_the_run_while_a_cell_runs_records_nothing_for_that_student(tmp
     assert run.returncode == status, f"exit status {run.returncode}; it said:\n{told}"
     if how is signal.SIGINT:
         assert "mnist-grade: stopped. The students graded before the stop are kept in" in told
+        assert "Traceback" not in told, f"Ctrl-C printed more than the course's message:\n{told}"
     assert (output / "results" / "a_quick.json").exists()
     assert not (output / "results" / "b_sleeps.json").exists()
