@@ -86,7 +86,7 @@ class ReadyOnIdleClient(AsyncKernelClient):
         self.context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_INTERVAL_MS)  # for the sockets the channels create
         super().start_channels(*args, **kwargs)
 
-    async def _ready_on_idle(self, timeout: float | None = None) -> None:
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
         while True:
             request = self.kernel_info()
@@ -116,8 +116,6 @@ class ReadyOnIdleClient(AsyncKernelClient):
                 and message["parent_header"].get("msg_id") == request
             ):
                 return True
-
-    wait_for_ready = _ready_on_idle
 
 
 class _CappedClient(NotebookClient):
@@ -437,7 +435,7 @@ def execute(
     """
     record = Execution(notebook)
     watchdog = _Watchdog(limits, disk_folder)
-    with tempfile.TemporaryDirectory(prefix="autograder-kernelspec-") as spec_folder:
+    with tempfile.TemporaryDirectory(prefix="autograder-kernelspec-") as spec_folder, _interrupts_kept() as interrupted:
         manager = _kernel_manager(kernel_argv, provisioner, Path(spec_folder), connection_file) if kernel_argv else None
         client = _CappedClient(
             notebook,
@@ -479,10 +477,9 @@ def execute(
                     client.kc.stop_channels()
 
         started = time.monotonic()
-        interrupted = lambda: False  # noqa: E731 - until _interrupts_kept says otherwise
         try:
             try:
-                with _interrupts_kept() as interrupted, asyncio.Runner(loop_factory=_SignalsLeftAloneLoop) as runner:
+                with asyncio.Runner(loop_factory=_SignalsLeftAloneLoop) as runner:
                     try:
                         runner.run(run())
                     except KeyboardInterrupt:
