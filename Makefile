@@ -50,8 +50,8 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check --quiet .
 	$(BIN)/mypy
 
-# Two pytest-xdist workers, each test module whole on one (tests/conftest.py), in collection order: batch/, the
-# longest, first.
+# Two pytest-xdist workers, each test module whole on one, the longest modules first (tests/conftest.py's LONGEST_FIRST)
+# so that both finish about together.
 IN_PARALLEL := -n 2 --no-loadscope-reorder
 
 test: $(BIN)/.installed sandbox-tools browser-tools lint

@@ -108,6 +108,33 @@ def small_digits():
 # build once per process (support/examples.py's grades of the example students).
 RUN_WITH = {"tests/batch/test_nbgrader_agreement.py": "tests/batch/test_examples.py"}
 
+# The units of work (a module, with what RUN_WITH adds to it) that take longest, longest first, as `--durations` and a
+# timeline of each worker measured them on the 2-core machine (2026-12-04): they go out first, and the many short ones
+# fill in after them, so both workers finish about together. In collection order the hostile corpus went out last
+# and one worker ran it alone for its last 120 s (566 s against 446 s).
+LONGEST_FIRST = (
+    "tests/batch/test_examples.py",  # about 180 s with test_nbgrader_agreement.py
+    "tests/lesson/test_hostile_submissions.py",  # 150 s
+    "tests/batch/test_cluster.py",  # 120 s
+    "tests/course/test_notebooks.py",  # 105 s
+    "tests/batch/test_interrupted_run.py",  # 60 s
+    "tests/batch/test_gradescope.py",  # 55 s
+    "tests/lesson/test_grade_notebook.py",  # 45 s
+)
+
+
+def unit_of_work(nodeid: str) -> str:
+    """The unit a test goes out in to a pytest-xdist worker: its module, or the module RUN_WITH puts it with."""
+    module = nodeid.split("::", 1)[0]
+    return RUN_WITH.get(module, module)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Puts the units of :data:`LONGEST_FIRST` first, in its order; the others, and the tests within each unit, stay
+    in collection order. Every worker collects the same order, which is the order work goes out in."""
+    rank = {unit: position for position, unit in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(unit_of_work(item.nodeid), len(rank)))
+
 
 @pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: pytest without it (-p no:xdist) runs all in one process
 def pytest_xdist_make_scheduler(config, log):
@@ -116,8 +143,8 @@ def pytest_xdist_make_scheduler(config, log):
     A module's tests share module-scoped fixtures (a JupyterLab server, a Dask cluster, an nbgrader run) that a
     second worker would build again, and some watch things outside any one test: the hostile cases check that no
     process of theirs outlives them and that nothing outside the kernel changed, which another hostile case
-    running at the same time would upset. Modules go out in collection order (``--no-loadscope-reorder``), so the
-    longest, batch/, start first. :data:`RUN_WITH` keeps modules that share more than that together.
+    running at the same time would upset. Units go out in the order :func:`pytest_collection_modifyitems` gives
+    (``--no-loadscope-reorder``): the longest first. :data:`RUN_WITH` keeps modules that share more than that together.
 
     (pytest-xdist's own ``--dist loadgroup`` would do this with marks, but 3.8 groups nothing on pytest 9.2: it
     renames the tests through an attribute pytest no longer reads.)
@@ -126,8 +153,7 @@ def pytest_xdist_make_scheduler(config, log):
 
     class ByModule(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            module = nodeid.split("::", 1)[0]
-            return RUN_WITH.get(module, module)
+            return unit_of_work(nodeid)
 
     return ByModule(config, log)
 

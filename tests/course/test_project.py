@@ -36,6 +36,45 @@ def test_environment_yml_mirrors_pyproject():
     assert "python=3.11" in text and project["requires-python"] == "==3.11.*"
 
 
+def test_the_units_make_test_schedules_by_name_are_test_modules():
+    """Do the modules that tests/conftest.py sends out first, or keeps together, exist (a renamed module would
+    silently go back to collection order)?"""
+    import conftest
+
+    named = {*conftest.LONGEST_FIRST, *conftest.RUN_WITH, *conftest.RUN_WITH.values()}
+    assert sorted(name for name in named if not (PROJECT_ROOT / name).is_file()) == []
+
+
+def test_longest_units_go_out_first_and_the_rest_keep_their_order():
+    """Does the collection hook put LONGEST_FIRST's units first in its order, a RUN_WITH module with its unit, and
+    leave the other tests, and the tests within a unit, in collection order?"""
+    from types import SimpleNamespace
+
+    import conftest
+
+    first, second = conftest.LONGEST_FIRST[:2]
+    collected = [
+        "tests/a_test.py::one",
+        f"{second}::one",
+        "tests/b_test.py::one",
+        "tests/batch/test_nbgrader_agreement.py::one",
+        f"{first}::one",
+        f"{second}::two",
+        "tests/a_test.py::two",
+    ]
+    items = [SimpleNamespace(nodeid=nodeid) for nodeid in collected]
+    conftest.pytest_collection_modifyitems(items)
+    assert [item.nodeid for item in items] == [
+        "tests/batch/test_nbgrader_agreement.py::one",  # RUN_WITH puts it in the first unit, test_examples.py's
+        f"{first}::one",
+        f"{second}::one",
+        f"{second}::two",
+        "tests/a_test.py::one",
+        "tests/b_test.py::one",
+        "tests/a_test.py::two",
+    ]
+
+
 def maintainers_map() -> str:
     """The README's map of the repository: the first code block under 'For maintainers'."""
     section = (PROJECT_ROOT / "README.md").read_text().split("## For maintainers", 1)[1]
