@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -169,8 +170,34 @@ def start_worker(options: GradingOptions) -> None:
         import_tensorflow_quietly()
 
 
+_grading_a_student = False  # in a pool worker: whether it is grading a student now (read by its SIGINT handler)
+
+
+def _stop_at_ctrl_c(signum, frame) -> None:
+    """A pool worker's SIGINT (Ctrl-C reaches every process of the run): a worker grading a student stops it with
+    KeyboardInterrupt, which the main process gets as that student's outcome and records nothing for; an idle one
+    exits quietly, instead of printing the traceback of the queue it was waiting on. The main process, interrupted
+    too, says what was kept."""
+    if _grading_a_student:
+        raise KeyboardInterrupt
+    raise SystemExit(130)
+
+
+def _start_pool_worker(options: GradingOptions) -> None:
+    """A ``--jobs N`` worker's start: :func:`start_worker`, with :func:`_stop_at_ctrl_c` for SIGINT unless the run
+    ignores SIGINT (started in a script's background, for example)."""
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _stop_at_ctrl_c)
+    start_worker(options)
+
+
 def _grade_in_worker(submission: Submission, options: GradingOptions) -> tuple[StudentRecord, list[tuple[str, str]]]:
-    return grade_submission(submission, options=options)
+    global _grading_a_student
+    _grading_a_student = True
+    try:
+        return grade_submission(submission, options=options)
+    finally:
+        _grading_a_student = False
 
 
 def grade_class(
@@ -239,7 +266,7 @@ def grade_class(
         with ProcessPoolExecutor(
             max_workers=jobs,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=start_worker,
+            initializer=_start_pool_worker,
             initargs=(options,),
         ) as pool:
             futures = [pool.submit(_grade_in_worker, submission, options) for submission in todo]

@@ -35,8 +35,9 @@ def sigint_as_in_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def grade(submitted, output, **popen):
+def grade(submitted, output, jobs=1, **popen):
     command = [sys.executable, "-m", "autograder", str(submitted), "--output", str(output), "--no-progress"]
+    command += ["--jobs", str(jobs)]
     return subprocess.Popen(
         command,
         env={**os.environ, "MNIST_PATH": "synthetic"},
@@ -69,15 +70,16 @@ def test_killed_run_keeps_finished_students_byte_for_byte(tmp_path, how):
 
 
 @pytest.mark.parametrize(
-    ("how", "to_group", "status"),
-    [(signal.SIGINT, True, 130), (signal.SIGTERM, False, -signal.SIGTERM)],
-    ids=["SIGINT to the group (Ctrl-C)", "SIGTERM to the grader (kill)"],
+    ("how", "to_group", "status", "jobs"),
+    [(signal.SIGINT, True, 130, 1), (signal.SIGTERM, False, -signal.SIGTERM, 1), (signal.SIGINT, True, 130, 2)],
+    ids=["SIGINT to the group (Ctrl-C)", "SIGTERM to the grader (kill)", "SIGINT to the group at --jobs 2"],
 )
-def test_stopping_the_run_while_a_cell_runs_records_nothing_for_that_student(tmp_path, how, to_group, status):
+def test_stopping_the_run_while_a_cell_runs_records_nothing_for_that_student(tmp_path, how, to_group, status, jobs):
     """Does Ctrl-C (SIGINT to the run's process group) or ``kill`` (SIGTERM to the grader) while a student's cell runs
     stop the run, instead of recording "the kernel died" for that student and grading on? nbclient handled both
     signals by shutting the kernel down, and nothing else; Ctrl-C's SIGINT also kills the kernel through its factory,
-    in the same group."""
+    in the same group. At --jobs 2 one worker is then idle (a_quick is done) and the other busy: neither may print
+    a traceback (the idle one printed that of the queue it was waiting on)."""
     submitted, output = tmp_path / "submitted", tmp_path / "out"
     quick, sleeps = submitted / "a_quick" / "mnist", submitted / "b_sleeps" / "mnist"
     for folder in (quick, sleeps):
@@ -87,7 +89,7 @@ def test_stopping_the_run_while_a_cell_runs_records_nothing_for_that_student(tmp
     [answer] = [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "load"]
     answer.source = "import time\ntime.sleep(600)\n" + answer.source
     nbformat.write(notebook, sleeps / "01_load.ipynb")
-    run = grade(submitted, output, start_new_session=True, stderr=subprocess.PIPE, text=True)
+    run = grade(submitted, output, jobs, start_new_session=True, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 300
         while not (output / "results" / "a_quick.json").exists() and time.monotonic() < deadline:
