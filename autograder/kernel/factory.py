@@ -188,15 +188,14 @@ def factory_starting(env: dict[str, str]) -> Iterator[None]:
     The block is meant to import TensorFlow in this process, as the factory does in its own: the two imports then
     share the machine's cores instead of taking turns (about 3 s sooner to the first kernel on two cores). The
     factory is started from this thread, never from a passing one: it dies with the thread that started it. A
-    factory that cannot start is left for the first kernel to start again, which reports why.
+    factory that cannot start is left for the first kernel to start again, which reports why. A block that raises
+    (Ctrl-C during the import) doesn't wait: the factory is closed as this process exits.
     """
     with contextlib.suppress(OSError):  # the first kernel tries again, and says why
         _started_factory(env)
-    try:
-        yield
-    finally:
-        with contextlib.suppress(FactoryError, OSError):
-            factory_for(env)
+    yield
+    with contextlib.suppress(FactoryError, OSError):
+        factory_for(env)
 
 
 @atexit.register
