@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
 
+from autograder.batch.options import GradingOptions
+from autograder.batch.pool_worker import ctrl_c_held_while_spawning, grade_in_worker, start_pool_worker
 from autograder.batch.reports import (
     StudentRecord,
     pictures,
@@ -30,28 +30,10 @@ from autograder.exercises.verdict import errored
 from autograder.kernel.course_copy import data_source
 from autograder.kernel.factory import factory_starting
 from autograder.lesson.grade import NotebookGrade, grade_notebook
-from autograder.limits import Limits
 from autograder.quiet import QUIET_LOG_LEVEL, import_tensorflow_quietly
-from autograder.spec import RELEASED_LESSONS, SPEC, Spec
+from autograder.spec import SPEC, Spec
 
-DEFAULT_RELEASE = RELEASED_LESSONS
 DEFAULT_OUTPUT = Path("grading-output")
-
-
-@dataclass(frozen=True)
-class GradingOptions:
-    """How to grade; the defaults are defined here once, and the CLI shows them.
-
-    Attributes:
-        release: The released lessons, whose grader-owned cells replace the students'.
-        limits: Time, memory, process and output limits per notebook.
-        kernel_threads: TensorFlow threads per kernel (intra- and inter-op). One thread per kernel is faster
-            on small networks and lets parallel workers share the cores without contention.
-    """
-
-    release: Path = DEFAULT_RELEASE
-    limits: Limits = Limits()
-    kernel_threads: int = 1
 
 
 KEPT_VARIABLES = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
@@ -170,36 +152,6 @@ def start_worker(options: GradingOptions) -> None:
         import_tensorflow_quietly()
 
 
-_grading_a_student = False  # in a pool worker: whether it is grading a student now (read by its SIGINT handler)
-
-
-def _stop_at_ctrl_c(signum, frame) -> None:
-    """A pool worker's SIGINT (Ctrl-C reaches every process of the run): a worker grading a student stops it with
-    KeyboardInterrupt, which the main process gets as that student's outcome and records nothing for; an idle one
-    exits quietly, instead of printing the traceback of the queue it was waiting on. The main process, interrupted
-    too, says what was kept."""
-    if _grading_a_student:
-        raise KeyboardInterrupt
-    raise SystemExit(130)
-
-
-def _start_pool_worker(options: GradingOptions) -> None:
-    """A ``--jobs N`` worker's start: :func:`start_worker`, with :func:`_stop_at_ctrl_c` for SIGINT unless the run
-    ignores SIGINT (started in a script's background, for example)."""
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        signal.signal(signal.SIGINT, _stop_at_ctrl_c)
-    start_worker(options)
-
-
-def _grade_in_worker(submission: Submission, options: GradingOptions) -> tuple[StudentRecord, list[tuple[str, str]]]:
-    global _grading_a_student
-    _grading_a_student = True
-    try:
-        return grade_submission(submission, options=options)
-    finally:
-        _grading_a_student = False
-
-
 def grade_class(
     source: str | Path,
     *,
@@ -266,10 +218,11 @@ def grade_class(
         with ProcessPoolExecutor(
             max_workers=jobs,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_pool_worker,
+            initializer=start_pool_worker,
             initargs=(options,),
         ) as pool:
-            futures = [pool.submit(_grade_in_worker, submission, options) for submission in todo]
+            with ctrl_c_held_while_spawning():  # the pool spawns its workers as the students are submitted
+                futures = [pool.submit(grade_in_worker, submission, options) for submission in todo]
             for future in as_completed(futures):
                 write_student_outputs(*future.result(), output)
                 bar.update()

@@ -110,3 +110,24 @@ def test_stopping_the_run_while_a_cell_runs_records_nothing_for_that_student(tmp
         assert "Traceback" not in told, f"Ctrl-C printed more than the course's message:\n{told}"
     assert (output / "results" / "a_quick.json").exists()
     assert not (output / "results" / "b_sleeps.json").exists()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_ctrl_c_as_the_run_starts_prints_only_the_course_message(tmp_path, jobs):
+    """Does Ctrl-C in a run's first seconds stop it with status 130 and the course's one line, never a traceback?
+    The signal lands while the grader is imported, while workers are spawned and import it, and while TensorFlow
+    and the kernel factory start; each printed the traceback of the import it stopped."""
+    submitted = small_class(tmp_path)
+    for delay in (0.3, 1.5, 3.0, 5.0):
+        output = tmp_path / f"out-{delay}"
+        run = grade(submitted, output, jobs, start_new_session=True, stderr=subprocess.PIPE, text=True)
+        try:
+            time.sleep(delay)
+            os.killpg(run.pid, signal.SIGINT)
+            _, told = run.communicate(timeout=60)
+        finally:
+            if run.poll() is None:
+                os.killpg(run.pid, signal.SIGKILL)
+        assert run.returncode == 130, f"Ctrl-C after {delay} s: exit status {run.returncode}; it said:\n{told}"
+        assert "Traceback" not in told, f"Ctrl-C after {delay} s printed more than the course's message:\n{told}"
+        assert told.strip().startswith("mnist-grade: stopped"), told
