@@ -109,17 +109,18 @@ def small_digits():
 RUN_WITH = {"tests/batch/test_nbgrader_agreement.py": "tests/batch/test_examples.py"}
 
 # The units of work (a module, with what RUN_WITH adds to it) that take longest, longest first, as `--durations` and a
-# timeline of each worker measured them on the 2-core machine (2026-12-04): they go out first, and the many short ones
-# fill in after them, so both workers finish about together. In collection order the hostile corpus went out last
-# and one worker ran it alone for its last 120 s (566 s against 446 s).
+# timeline of each worker measured them on the 2-core machine (2026-12-04, again 2026-12-05): they go out first, and
+# the many short ones fill in after them, so both workers finish about together (620 s and 636 s on 2026-12-05, with
+# test_cluster.py then third; these numbers put it fifth). In collection order the hostile corpus went out last and
+# one worker ran it alone for its last 120 s (566 s against 446 s).
 LONGEST_FIRST = (
-    "tests/batch/test_examples.py",  # about 180 s with test_nbgrader_agreement.py
-    "tests/lesson/test_hostile_submissions.py",  # 150 s
-    "tests/batch/test_cluster.py",  # 120 s
-    "tests/course/test_notebooks.py",  # 105 s
-    "tests/batch/test_interrupted_run.py",  # 60 s
-    "tests/batch/test_gradescope.py",  # 55 s
-    "tests/lesson/test_grade_notebook.py",  # 45 s
+    "tests/batch/test_examples.py",  # about 225 s with test_nbgrader_agreement.py
+    "tests/lesson/test_hostile_submissions.py",  # 170 s
+    "tests/course/test_notebooks.py",  # 155 s
+    "tests/batch/test_interrupted_run.py",  # 110 s
+    "tests/batch/test_cluster.py",  # 90 s
+    "tests/batch/test_gradescope.py",  # 75 s
+    "tests/lesson/test_grade_notebook.py",  # 55 s
 )
 
 
