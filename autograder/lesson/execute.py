@@ -356,8 +356,9 @@ def _interrupts_kept() -> Iterator[Callable[[], bool]]:
     """Makes Ctrl-C (SIGINT) raise KeyboardInterrupt at once, and yields a function that says whether one came.
 
     ``asyncio.Runner`` turns a SIGINT into cancelling its task, and raises KeyboardInterrupt only if the task ends
-    cancelled. A SIGINT sent to the grader's process group also kills the kernel (through its factory), so the task
-    can end first with the kernel's death instead, and the interrupt is lost. With this handler installed, the
+    cancelled. If the kernel dies at that moment (as it did when a Ctrl-C to the grader's process group reached its
+    factory, before the factory had a group of its own), the task can end first with the kernel's death instead, and
+    the interrupt is lost. With this handler installed, the
     runner keeps its hands off SIGINT; the caller raises KeyboardInterrupt after it if one came, whatever the task
     ended with. Only the main thread can handle signals: elsewhere, and under a handler someone else installed,
     nothing changes.
