@@ -97,7 +97,7 @@ class KernelFactory:
                 stdout=subprocess.PIPE,
                 stderr=log,
                 text=True,
-                process_group=0,  # its own group, which close() kills whole: see there why
+                process_group=0,  # a Ctrl-C at the terminal is this process's to handle: see close()
             )
         assert self.process.stdin is not None and self.process.stdout is not None  # both PIPE, just above
         self._requests, self._replies = self.process.stdin, self.process.stdout  # the factory's only channel
@@ -153,19 +153,24 @@ class KernelFactory:
         return self.process.poll() is None
 
     def close(self) -> None:
-        """Kills the factory's process group, then reaps the factory.
+        """Kills the factory and whatever bubblewrap started for it, then reaps it.
 
-        The whole group, not only the process started: bubblewrap's second process (the sandbox's first) waits for
-        the first to set it up, and a first one killed in its first milliseconds leaves it waiting forever, with
-        nothing to make it die (bubblewrap issue #633; measured: closing a factory 1 to 3 ms after starting it left
-        one in 6 to 25 of 40 tries). It stays in the group, so killing the group ends it too, and with it the
-        sandbox's PID namespace: the factory and its kernels. The group is the factory's own (``process_group=0``),
-        so a Ctrl-C at the terminal reaches this process only, and the factory ends when this process ends it.
+        Killing the process started is not always enough: bubblewrap's second process (the sandbox's first) waits
+        for the first to set it up, then sets the sandbox up on its own, with no parent-death signal until it has
+        forked the factory (bubblewrap issue #633). A first one killed in those milliseconds leaves it waiting
+        forever, or starting a factory nobody will talk to (measured: closing a factory 1 to 3 ms after starting it
+        left one in 6 to 25 of 40 tries). So once the first is dead, every process whose command line names this
+        factory's workspace (bubblewrap's, which bind it) is killed too; the sandbox's first process takes its PID
+        namespace with it, the factory and its kernels. The factory has a process group of its own
+        (``process_group=0``), so a Ctrl-C at the terminal doesn't kill it behind this process's back.
         """
-        if self.process.returncode is None:  # not reaped yet, so the group's id is still this factory's pid
-            with contextlib.suppress(ProcessLookupError):  # nothing of the group is left
-                os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.kill()
         self.process.wait()
+        workspace = str(self.workspace)
+        for process in psutil.process_iter(["cmdline"]):
+            if any(workspace in argument for argument in process.info["cmdline"] or []):
+                with contextlib.suppress(psutil.Error):  # gone meanwhile
+                    process.kill()
         for pipe in (self._requests, self._replies):
             pipe.close()
         self.folder.cleanup()
